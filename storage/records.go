@@ -1,0 +1,120 @@
+package storage
+
+import "time"
+
+// User is a registered account. Email is kept as typed (trimmed, domain part
+// normalized); EmailCanonical is the lower-cased whole address and carries the
+// unique index, so uniqueness and lookup are case-insensitive.
+type User struct {
+	ID             string // UUID
+	Email          string
+	EmailCanonical string
+	Domain         string // normalized domain part of Email
+	PasswordHash   string // PHC argon2id string, or a legacy werkzeug hash until first login
+	PhoneNum       string // E.164 with "+", "" when none
+	Discoverable   bool
+	IsActivated    bool
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Domain policy values of DomainRecord.BelongsTo, as in the original service.
+const (
+	DomainAllowed = 0
+	DomainBlocked = 1
+)
+
+// DomainRecord is a DomainCheck row: a normalized domain and whether it is
+// allowed (0) or blocked (1). A record covers the domain's subdomains.
+type DomainRecord struct {
+	Domain    string
+	BelongsTo int
+	UpdatedAt time.Time
+}
+
+// Client is an OAuth2 client. SecretHash is a keyed hash of the secret (never
+// the secret); it is empty for public clients.
+type Client struct {
+	ID           string
+	SecretHash   []byte
+	Domain       string
+	Name         string
+	GrantTypes   []string
+	Scopes       []string
+	RedirectURIs []string
+	Audiences    []string
+	Public       bool
+	Admin        bool
+	Trusted      bool
+	CreatedAt    time.Time
+}
+
+// SigningKey is one JWS signing key. Rows are immutable once written: the
+// lifecycle (next → active → retired → gone) is derived from the timestamps of
+// a key and of the key with the next Generation, so nodes agree without
+// talking to each other.
+type SigningKey struct {
+	KID        string
+	Generation int64 // unique, strictly increasing; guards concurrent rotation
+	Alg        string
+	Private    []byte // encrypted private key (AES-256-GCM), never plaintext
+	Public     []byte // public JWK JSON
+	CreatedAt  time.Time
+	ActivateAt time.Time // may sign from this instant
+	Emergency  bool      // on activation, every older key is withdrawn at once
+}
+
+// Session is a browser sign-in, referenced by the session cookie.
+type Session struct {
+	ID        string
+	UserID    string
+	CSRFKey   []byte // per-session secret for form tokens, if the web layer wants one
+	CreatedAt time.Time
+	ExpiresAt time.Time
+}
+
+// RefreshToken is one link of a refresh-token family. Hash is a hash of the
+// opaque token (never the token). All tokens of one family share FamilyID,
+// which also names the family's keys in Redis (hash tag), and is the `sid`
+// of access tokens minted from the family.
+type RefreshToken struct {
+	Hash            string
+	FamilyID        string
+	UserID          string
+	ClientID        string
+	Scope           string
+	IssuedAt        time.Time
+	ExpiresAt       time.Time // idle expiry of this token
+	FamilyExpiresAt time.Time // absolute expiry of the family
+}
+
+// AuthCode is an OAuth2 authorization code (stored by hash, single use).
+type AuthCode struct {
+	Hash          string
+	ClientID      string
+	UserID        string
+	RedirectURI   string
+	Scope         string
+	Nonce         string
+	CodeChallenge string // S256 challenge; "" when the client used none
+	FamilyID      string // family (and sid) of the tokens minted from this code
+	AuthTime      time.Time
+	ExpiresAt     time.Time
+}
+
+// Consent records that a user approved scopes for a client.
+type Consent struct {
+	UserID    string
+	ClientID  string
+	Scopes    []string
+	ExpiresAt time.Time
+}
+
+// OneTimeToken is a mail token (email verification, password reset), stored
+// by hash and bound to its purpose.
+type OneTimeToken struct {
+	Hash      string
+	Purpose   string // "verify-email" or "reset-password"
+	UserID    string
+	ExpiresAt time.Time
+}
