@@ -1,0 +1,103 @@
+package web
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"user-registry/storage"
+)
+
+// errorRow maps an error to its HTTP answer. status is used on the user,
+// client and admin endpoints ({"message": ...}); code on the OAuth endpoints
+// ({"error": code, ...}), whose status is 401 for invalid_client and 400
+// otherwise (RFC 6749 §5.2), except where oauthStatus says otherwise.
+type errorRow struct {
+	err     error
+	status  int
+	code    string
+	message string // fixed message; "" means the error's own text
+}
+
+// errTable is the only place an error becomes HTTP. First match wins, so
+// more specific errors come first.
+var errTable = []errorRow{
+	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "invalid_request", ""},
+	{errTooLarge, http.StatusRequestEntityTooLarge, "invalid_request", ""},
+	{errBadJSON, http.StatusBadRequest, "invalid_request", ""},
+	{errNotFound, http.StatusNotFound, "invalid_request", "Not found"},
+	{errMethod, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed"},
+	{storage.ErrUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "Service temporarily unavailable"},
+}
+
+var (
+	errNotFound = errors.New("not found")
+	errMethod   = errors.New("method not allowed")
+)
+
+func lookupError(err error) (errorRow, bool) {
+	for _, row := range errTable {
+		if errors.Is(err, row.err) {
+			return row, true
+		}
+	}
+	return errorRow{}, false
+}
+
+// writeError answers a user/client/admin endpoint with {"message": ...}. An
+// error not in the table is a bug: it is logged once and the client gets a
+// generic 500 without details.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	row, ok := lookupError(err)
+	if !ok {
+		log.ErrorContext(r.Context(), "unhandled error", "path", r.URL.Path, "err", err)
+		writeJSON(w, http.StatusInternalServerError, message{"Internal server error"})
+		return
+	}
+	msg := row.message
+	if msg == "" {
+		msg = errorText(err, row)
+	}
+	if row.status == http.StatusServiceUnavailable {
+		log.WarnContext(r.Context(), "backend unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, row.status, message{msg})
+}
+
+// oauthError is the RFC 6749 §5.2 error body.
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description,omitempty"`
+}
+
+// writeOAuthError answers /oauth2/* and /authority-token.
+func writeOAuthError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	row, ok := lookupError(err)
+	if !ok {
+		log.ErrorContext(r.Context(), "unhandled error", "path", r.URL.Path, "err", err)
+		writeJSON(w, http.StatusInternalServerError, oauthError{"server_error", "Internal server error"})
+		return
+	}
+	status := http.StatusBadRequest
+	switch row.code {
+	case "invalid_client":
+		status = http.StatusUnauthorized
+		w.Header().Set("WWW-Authenticate", `Basic realm="user-registry"`)
+	case "temporarily_unavailable":
+		status = http.StatusServiceUnavailable
+	case "rate_limited":
+		status = http.StatusTooManyRequests
+	}
+	desc := row.message
+	if desc == "" {
+		desc = errorText(err, row)
+	}
+	code := row.code
+	if code == "rate_limited" {
+		code = "invalid_request"
+	}
+	writeJSON(w, status, oauthError{code, desc})
+}

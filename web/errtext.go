@@ -1,0 +1,15 @@
+package web
+
+import "errors"
+
+// errorText is the client-facing text of an error matched by row when the
+// row has no fixed message: the provider's user message when the error
+// carries one, else the error's own text (only rows whose errors are written
+// for clients leave message empty).
+func errorText(err error, _ errorRow) string {
+	var m interface{ UserMessage() string }
+	if errors.As(err, &m) {
+		return m.UserMessage()
+	}
+	return err.Error()
+}

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/mux"
+)
+
+// Config is what New needs. Fields are filled by cmd; nil optional parts
+// leave their routes out.
+type Config struct {
+	Log *slog.Logger
+	// Ready maps backend names ("database", "sessions") to their pingers.
+	Ready map[string]Pinger
+}
+
+// server holds the dependencies of the handlers.
+type server struct {
+	log     *slog.Logger
+	ready   map[string]Pinger
+	metrics *metrics
+}
+
+// New returns the HTTP handler of the whole product.
+func New(cfg Config) http.Handler {
+	s := &server{log: cfg.Log, ready: cfg.Ready, metrics: newMetrics()}
+	if s.log == nil {
+		s.log = discardLogger()
+	}
+	r := mux.NewRouter()
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, errNotFound)
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, r, s.log, errMethod)
+	})
+	r.Use(routeLabel)
+	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
+
+	var h http.Handler = r
+	h = securityHeaders(h)
+	h = recoverAndLog(s.log, s.metrics)(h)
+	return withRouteSlot(h)
+}
+
+// withRouteSlot gives the inner router a place to record the matched route
+// template for the outer logging/metrics middleware.
+func withRouteSlot(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, new(string))))
+	})
+}
+
+func routeLabel(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if slot, ok := r.Context().Value(routeKey{}).(*string); ok {
+			if route := mux.CurrentRoute(r); route != nil {
+				*slot, _ = route.GetPathTemplate()
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
