@@ -1,0 +1,9 @@
+// Package provider holds the identity provider's use cases (signup, login,
+// logout, update, domain policy, authority tokens) and the building blocks
+// they share: domain and email normalization, phone parsing, the password
+// policy and password hashing.
+//
+// It depends on storage and keys only; it knows nothing about HTTP. Errors
+// caused by bad user input wrap ErrInvalidInput and carry a user-facing
+// message (see Message) that the web layer sends as {"message": ...}.
+package provider
