@@ -1,0 +1,71 @@
+package keys
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+)
+
+// Discovery returns the authorization-server / OpenID provider metadata of
+// SPEC §6 for issuer, advertising algs as the ID token signing algs. It
+// states exactly what is supported (SEC-11): no "none" alg, no "plain"
+// PKCE, only the enabled grants. Unknown algs are refused.
+func Discovery(issuer string, algs []string) ([]byte, error) {
+	if issuer == "" {
+		return nil, errors.New("keys: discovery needs an issuer")
+	}
+	signing := make([]string, 0, len(algs))
+	for _, a := range algs {
+		if _, ok := algorithms[a]; !ok {
+			return nil, errors.New("keys: discovery: unsupported alg " + a)
+		}
+		signing = append(signing, a)
+	}
+	if len(signing) == 0 {
+		signing = append(signing, DefaultAlg)
+	}
+	base := strings.TrimSuffix(issuer, "/")
+	clientAuth := []string{"client_secret_basic", "client_secret_post", "none"}
+	return json.Marshal(struct {
+		Issuer                   string   `json:"issuer"`
+		JWKSURI                  string   `json:"jwks_uri"`
+		Authorization            string   `json:"authorization_endpoint"`
+		Token                    string   `json:"token_endpoint"`
+		Revocation               string   `json:"revocation_endpoint"`
+		Introspection            string   `json:"introspection_endpoint"`
+		UserInfo                 string   `json:"userinfo_endpoint"`
+		GrantTypes               []string `json:"grant_types_supported"`
+		ResponseTypes            []string `json:"response_types_supported"`
+		ResponseModes            []string `json:"response_modes_supported"`
+		CodeChallengeMethods     []string `json:"code_challenge_methods_supported"`
+		IDTokenAlgs              []string `json:"id_token_signing_alg_values_supported"`
+		TokenAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
+		RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported"`
+		IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported"`
+		Scopes                   []string `json:"scopes_supported"`
+		SubjectTypes             []string `json:"subject_types_supported"`
+		Claims                   []string `json:"claims_supported"`
+	}{
+		Issuer:               issuer,
+		JWKSURI:              base + "/.well-known/jwks.json",
+		Authorization:        base + "/oauth2/authorize",
+		Token:                base + "/oauth2/token",
+		Revocation:           base + "/oauth2/revoke",
+		Introspection:        base + "/oauth2/introspect",
+		UserInfo:             base + "/userinfo",
+		GrantTypes:           []string{"authorization_code", "refresh_token", "client_credentials"},
+		ResponseTypes:        []string{"code"},
+		ResponseModes:        []string{"query"},
+		CodeChallengeMethods: []string{"S256"},
+		IDTokenAlgs:          signing,
+		TokenAuthMethods:     clientAuth,
+		// Public clients may revoke their own tokens with client_id alone;
+		// introspection needs a confidential client (SPEC §7).
+		RevocationAuthMethods:    clientAuth,
+		IntrospectionAuthMethods: []string{"client_secret_basic", "client_secret_post"},
+		Scopes:                   []string{"openid", "email", "phone", "profile", "offline_access"},
+		SubjectTypes:             []string{"public"},
+		Claims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
+			"email", "email_verified", "phone_number"},
+	})
+}
