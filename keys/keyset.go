@@ -34,12 +34,12 @@ func (s *keySet) validAt(now time.Time) bool {
 
 // signingKey holds everything the hot path needs, prepared once per key.
 type signingKey struct {
-	kid       string
-	alg       string
-	signer    jws.Signer
-	key       crypto.Signer // wrapped: see opaqueSigner
-	atHeader  string        // base64url protected header, typ at+jwt
-	idHeader  string        // base64url protected header, typ JWT
+	kid      string
+	alg      string
+	signer   jws.Signer
+	key      crypto.Signer // wrapped: see opaqueSigner
+	atHeader string        // base64url protected header, typ at+jwt
+	idHeader string        // base64url protected header, typ JWT
 }
 
 // verifyKey is a published public key; kid is only ever a map key (SEC-2).
