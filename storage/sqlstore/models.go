@@ -1,0 +1,160 @@
+package sqlstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"user-registry/storage"
+)
+
+// The row types are private: the rest of the program sees storage records.
+// Timestamps are written by this package (autoCreateTime/autoUpdateTime
+// off), in UTC, so what a caller stores is what it reads back.
+
+type userRow struct {
+	ID             string    `gorm:"primaryKey;size:36"`
+	Email          string    `gorm:"size:320;not null"`
+	EmailCanonical string    `gorm:"size:320;not null;uniqueIndex:ux_users_email_canonical"`
+	Domain         string    `gorm:"size:253;not null;index:ix_users_domain"`
+	PasswordHash   string    `gorm:"size:512;not null"`
+	PhoneNum       string    `gorm:"size:32;not null"`
+	Discoverable   bool      `gorm:"not null"`
+	IsActivated    bool      `gorm:"not null"`
+	CreatedAt      time.Time `gorm:"not null;precision:6;autoCreateTime:false"`
+	UpdatedAt      time.Time `gorm:"not null;precision:6;autoUpdateTime:false"`
+}
+
+func (userRow) TableName() string { return "users" }
+
+type domainRow struct {
+	Domain    string    `gorm:"primaryKey;size:253"`
+	BelongsTo int       `gorm:"not null"`
+	UpdatedAt time.Time `gorm:"not null;precision:6;autoUpdateTime:false"`
+}
+
+func (domainRow) TableName() string { return "domain_checks" }
+
+// clientRow keeps the list fields as JSON arrays in text columns: they are
+// only ever read whole, never queried.
+type clientRow struct {
+	ID           string    `gorm:"primaryKey;size:191"`
+	SecretHash   []byte    `gorm:"size:255"`
+	Domain       string    `gorm:"size:253;not null;index:ix_clients_domain"`
+	Name         string    `gorm:"size:255;not null"`
+	GrantTypes   string    `gorm:"type:text;not null"`
+	Scopes       string    `gorm:"type:text;not null"`
+	RedirectURIs string    `gorm:"type:text;not null"`
+	Audiences    string    `gorm:"type:text;not null"`
+	Public       bool      `gorm:"not null"`
+	Admin        bool      `gorm:"not null"`
+	Trusted      bool      `gorm:"not null"`
+	CreatedAt    time.Time `gorm:"not null;precision:6;index:ix_clients_created;autoCreateTime:false"`
+}
+
+func (clientRow) TableName() string { return "clients" }
+
+type keyRow struct {
+	KID        string `gorm:"column:kid;primaryKey;size:191"`
+	Generation int64  `gorm:"not null;uniqueIndex:ux_signing_keys_generation"`
+	Alg        string `gorm:"size:16;not null"`
+	Private    []byte
+	Public     string     `gorm:"type:text;not null"`
+	CreatedAt  time.Time  `gorm:"not null;precision:6;autoCreateTime:false"`
+	ActivateAt *time.Time `gorm:"precision:6"` // NULL for a zero time (MySQL rejects zero dates)
+	Emergency  bool       `gorm:"not null"`
+}
+
+func (keyRow) TableName() string { return "signing_keys" }
+
+func toUser(r userRow) storage.User {
+	return storage.User{
+		ID:             r.ID,
+		Email:          r.Email,
+		EmailCanonical: r.EmailCanonical,
+		Domain:         r.Domain,
+		PasswordHash:   r.PasswordHash,
+		PhoneNum:       r.PhoneNum,
+		Discoverable:   r.Discoverable,
+		IsActivated:    r.IsActivated,
+		CreatedAt:      r.CreatedAt.UTC(),
+		UpdatedAt:      r.UpdatedAt.UTC(),
+	}
+}
+
+func toDomain(r domainRow) storage.DomainRecord {
+	return storage.DomainRecord{Domain: r.Domain, BelongsTo: r.BelongsTo, UpdatedAt: r.UpdatedAt.UTC()}
+}
+
+func toClient(r clientRow) (storage.Client, error) {
+	c := storage.Client{
+		ID:         r.ID,
+		SecretHash: r.SecretHash,
+		Domain:     r.Domain,
+		Name:       r.Name,
+		Public:     r.Public,
+		Admin:      r.Admin,
+		Trusted:    r.Trusted,
+		CreatedAt:  r.CreatedAt.UTC(),
+	}
+	for _, f := range []struct {
+		dst *[]string
+		src string
+	}{
+		{&c.GrantTypes, r.GrantTypes},
+		{&c.Scopes, r.Scopes},
+		{&c.RedirectURIs, r.RedirectURIs},
+		{&c.Audiences, r.Audiences},
+	} {
+		v, err := decodeList(f.src)
+		if err != nil {
+			return storage.Client{}, fmt.Errorf("sqlstore: client %q: %w", r.ID, err)
+		}
+		*f.dst = v
+	}
+	return c, nil
+}
+
+func toKey(r keyRow) storage.SigningKey {
+	return storage.SigningKey{
+		KID:        r.KID,
+		Generation: r.Generation,
+		Alg:        r.Alg,
+		Private:    r.Private,
+		Public:     []byte(r.Public),
+		CreatedAt:  r.CreatedAt.UTC(),
+		ActivateAt: fromNullTime(r.ActivateAt),
+		Emergency:  r.Emergency,
+	}
+}
+
+// encodeList stores a list as a JSON array; nil and empty both become "[]".
+func encodeList(v []string) (string, error) {
+	if len(v) == 0 {
+		return "[]", nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "", fmt.Errorf("encode list column: %w", err)
+	}
+	return string(b), nil
+}
+
+// decodeList reads encodeList's output; an empty list decodes as nil.
+func decodeList(s string) ([]string, error) {
+	if s == "" || s == "[]" || s == "null" {
+		return nil, nil
+	}
+	var v []string
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil, fmt.Errorf("decode list column: %w", err)
+	}
+	return v, nil
+}
+
+func fromNullTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,96 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"user-registry/storage"
+)
+
+// CreateUser inserts u. Returns storage.ErrExists when u.EmailCanonical (or
+// u.ID) is taken; the unique index decides, so of concurrent creates of one
+// email exactly one succeeds. Zero CreatedAt/UpdatedAt are set to now and
+// written back to u.
+func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
+	u.CreatedAt = s.stamp(u.CreatedAt)
+	u.UpdatedAt = s.stamp(u.UpdatedAt)
+	row := userRow{
+		ID:             u.ID,
+		Email:          u.Email,
+		EmailCanonical: u.EmailCanonical,
+		Domain:         u.Domain,
+		PasswordHash:   u.PasswordHash,
+		PhoneNum:       u.PhoneNum,
+		Discoverable:   u.Discoverable,
+		IsActivated:    u.IsActivated,
+		CreatedAt:      u.CreatedAt,
+		UpdatedAt:      u.UpdatedAt,
+	}
+	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
+		return fmt.Errorf("sqlstore: create user: %w", classify(err))
+	}
+	return nil
+}
+
+// UserByID returns storage.ErrNotFound for an unknown id.
+func (s *Store) UserByID(ctx context.Context, id string) (storage.User, error) {
+	return s.userWhere(ctx, "id = ?", id)
+}
+
+// UserByEmail looks a user up by canonical email. Returns
+// storage.ErrNotFound.
+func (s *Store) UserByEmail(ctx context.Context, canonical string) (storage.User, error) {
+	return s.userWhere(ctx, "email_canonical = ?", canonical)
+}
+
+func (s *Store) userWhere(ctx context.Context, cond, value string) (storage.User, error) {
+	if value == "" {
+		return storage.User{}, storage.ErrNotFound
+	}
+	var row userRow
+	if err := s.db.WithContext(ctx).Where(cond, value).Take(&row).Error; err != nil {
+		return storage.User{}, fmt.Errorf("sqlstore: get user: %w", classify(err))
+	}
+	return toUser(row), nil
+}
+
+// UpdateUser writes the mutable fields of u (PasswordHash, PhoneNum,
+// Discoverable, IsActivated, UpdatedAt; a zero UpdatedAt becomes now).
+// Returns storage.ErrNotFound.
+func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
+	if u.ID == "" {
+		return storage.ErrNotFound
+	}
+	u.UpdatedAt = s.stamp(u.UpdatedAt)
+	// A map (not a struct) so false and "" are written too; the explicit
+	// primary-key condition keeps the update to one row.
+	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", u.ID).Updates(map[string]any{
+		"password_hash": u.PasswordHash,
+		"phone_num":     u.PhoneNum,
+		"discoverable":  u.Discoverable,
+		"is_activated":  u.IsActivated,
+		"updated_at":    u.UpdatedAt,
+	})
+	if res.Error != nil {
+		return fmt.Errorf("sqlstore: update user: %w", classify(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteUser removes the user. Returns storage.ErrNotFound.
+func (s *Store) DeleteUser(ctx context.Context, id string) error {
+	if id == "" {
+		return storage.ErrNotFound
+	}
+	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&userRow{})
+	if res.Error != nil {
+		return fmt.Errorf("sqlstore: delete user: %w", classify(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
+}
