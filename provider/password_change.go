@@ -1,0 +1,125 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"user-registry/keys"
+	"user-registry/storage"
+)
+
+// ChangePassword sets a new password for the user of the verified access
+// token c, after checking the current one (SPEC §3a). Every other session
+// and token of the user is revoked (SEC-54) by a not-before; since that
+// also covers the calling token (not-before cannot exempt one session), the
+// caller gets a fresh TokenPair — same client, scope and audience, a new
+// session — to continue with: the web layer returns it, or re-issues its
+// browser session. A refresh token is included for the login client and
+// for grants with offline_access.
+//
+// Wrong current passwords count against the per-account login limit.
+// Returns an error wrapping ErrInvalidInput (new password policy),
+// ErrWrongPassword, *RateLimitError, ErrUnauthenticated (user gone), or an
+// error wrapping storage.ErrUnavailable.
+func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, current, next string) (TokenPair, error) {
+	pw, err := CheckPassword(next)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	u, err := a.checkOwnPassword(ctx, c.Subject, current)
+	if err != nil {
+		return TokenPair{}, err
+	}
+	hash, err := a.hasher.Hash(ctx, pw)
+	if err != nil {
+		return TokenPair{}, fmt.Errorf("provider: change password: hash: %w", err)
+	}
+	u.PasswordHash = hash
+	u.UpdatedAt = a.now().UTC()
+	if err := a.users.UpdateUser(ctx, &u); err != nil {
+		if isNotFound(err) {
+			return TokenPair{}, fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
+		}
+		return TokenPair{}, fmt.Errorf("provider: change password: %w", err)
+	}
+	if err := a.LogoutAll(ctx, u.ID); err != nil {
+		return TokenPair{}, err
+	}
+	if c.SID != "" {
+		// Dead by the not-before already; delete it rather than wait for
+		// its expiry.
+		if err := a.refresh.RevokeFamily(ctx, c.SID); err != nil {
+			return TokenPair{}, fmt.Errorf("provider: change password: %w", err)
+		}
+	}
+	a.log.InfoContext(ctx, "password changed", "user_id", u.ID)
+	g := Grant{
+		ClientID:    c.ClientID,
+		Scope:       c.Scope,
+		Audience:    c.Audience,
+		WithRefresh: c.ClientID == a.cfg.LoginClientID || hasScope(c.Scope, "offline_access"),
+	}
+	if g.ClientID == "" {
+		g = a.loginGrant("")
+	}
+	return a.IssueTokensFor(ctx, u, g)
+}
+
+// DeleteAccount deletes the user after checking the password (SPEC §3a):
+// every token and session is revoked first (not-before), then the user
+// record goes, so the address can sign up again. Other per-user records
+// (consents, web sessions) are the caller's to remove.
+//
+// Returns ErrWrongPassword, *RateLimitError, ErrUnauthenticated (user
+// gone), or an error wrapping storage.ErrUnavailable.
+func (a *Accounts) DeleteAccount(ctx context.Context, userID, password string) error {
+	u, err := a.checkOwnPassword(ctx, userID, password)
+	if err != nil {
+		return err
+	}
+	if err := a.LogoutAll(ctx, u.ID); err != nil {
+		return err
+	}
+	if err := a.users.DeleteUser(ctx, u.ID); err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
+		}
+		return fmt.Errorf("provider: delete account: %w", err)
+	}
+	a.log.InfoContext(ctx, "account deleted", "user_id", u.ID)
+	return nil
+}
+
+// checkOwnPassword loads userID and checks password against it, under the
+// same per-account failure limit as login: a stolen access token must not
+// become a password oracle.
+func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string) (storage.User, error) {
+	u, err := a.user(ctx, userID)
+	if err != nil {
+		return storage.User{}, err
+	}
+	key := loginKeyPrefix + u.EmailCanonical
+	if _, err := a.loginRL.Peek(ctx, key); err != nil {
+		return storage.User{}, err
+	}
+	ok, _, err := a.hasher.Verify(ctx, password, u.PasswordHash)
+	if err != nil && !errors.Is(err, ErrMalformedHash) {
+		return storage.User{}, fmt.Errorf("provider: check password: %w", err)
+	}
+	if !ok {
+		return storage.User{}, a.loginFailed(ctx, key, ErrWrongPassword)
+	}
+	return u, nil
+}
+
+// hasScope reports whether the space-separated scope list contains s.
+func hasScope(scope, s string) bool {
+	for _, f := range strings.Fields(scope) {
+		if f == s {
+			return true
+		}
+	}
+	return false
+}
