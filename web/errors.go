@@ -25,6 +25,8 @@ var errTable = []errorRow{
 	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "invalid_request", ""},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "invalid_request", ""},
 	{errBadJSON, http.StatusBadRequest, "invalid_request", ""},
+	{errNoToken, http.StatusUnauthorized, "invalid_token", ""},
+	{errBadToken, http.StatusUnauthorized, "invalid_token", ""},
 	{errNotFound, http.StatusNotFound, "invalid_request", "Not found"},
 	{errMethod, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed"},
 	{storage.ErrUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "Service temporarily unavailable"},

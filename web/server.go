@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 )
@@ -14,6 +15,11 @@ type Config struct {
 	Log *slog.Logger
 	// Ready maps backend names ("database", "sessions") to their pingers.
 	Ready map[string]Pinger
+
+	Issuer     string        // iss of tokens, base of discovery URLs
+	Keys       jwksSource    // *keys.Manager
+	Tokens     tokenVerifier // *keys.Tokens
+	JWKSMaxAge time.Duration // Cache-Control max-age of the JWKS
 }
 
 // server holds the dependencies of the handlers.
@@ -21,11 +27,12 @@ type server struct {
 	log     *slog.Logger
 	ready   map[string]Pinger
 	metrics *metrics
+	tokens  tokenVerifier
 }
 
 // New returns the HTTP handler of the whole product.
 func New(cfg Config) http.Handler {
-	s := &server{log: cfg.Log, ready: cfg.Ready, metrics: newMetrics()}
+	s := &server{log: cfg.Log, ready: cfg.Ready, metrics: newMetrics(), tokens: cfg.Tokens}
 	if s.log == nil {
 		s.log = discardLogger()
 	}
@@ -40,6 +47,12 @@ func New(cfg Config) http.Handler {
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
+	if cfg.Keys != nil {
+		wk := newWellKnown(cfg.Keys, cfg.Issuer, int(cfg.JWKSMaxAge.Seconds()))
+		r.HandleFunc("/.well-known/jwks.json", wk.jwks).Methods(http.MethodGet, http.MethodHead)
+		r.HandleFunc("/.well-known/openid-configuration", wk.discoveryDoc).Methods(http.MethodGet, http.MethodHead)
+		r.HandleFunc("/.well-known/oauth-authorization-server", wk.discoveryDoc).Methods(http.MethodGet, http.MethodHead)
+	}
 
 	var h http.Handler = r
 	h = securityHeaders(h)

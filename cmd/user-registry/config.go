@@ -1,0 +1,78 @@
+package main
+
+import (
+	"flag"
+	"time"
+)
+
+// storeConfig is what every subcommand that opens the database needs.
+type storeConfig struct {
+	DB            string
+	KeySecret     string
+	Redis         string
+	RedisCluster  string
+	RedisSentinel string
+	RedisMaster   string
+	LogFormat     string
+	SigningAlg    string
+	KeyRotation   time.Duration
+	JWKSMaxAge    time.Duration
+	AccessTTL     time.Duration
+}
+
+func (c *storeConfig) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.DB, "db", "sqlite:user-registry.db", "database: sqlite:PATH, sqlite::memory:, or mysql://USER[:PASS]@HOST:PORT/DB")
+	fs.StringVar(&c.KeySecret, "key-secret", "", "base64 32-byte key-encryption key for private signing keys (required with MySQL; with SQLite generated beside the database when empty)")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.SigningAlg, "signing-alg", "ES256", "algorithm of new signing keys: ES256, RS256 or EdDSA")
+	fs.DurationVar(&c.KeyRotation, "key-rotation", 2160*time.Hour, "age at which the active signing key is replaced")
+	fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", 10*time.Minute, "JWKS Cache-Control max-age and pre-publication period of new keys")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", 10*time.Minute, "lifetime of access and authority tokens")
+}
+
+func (c *storeConfig) registerRedis(fs *flag.FlagSet) {
+	fs.StringVar(&c.Redis, "redis", "", "redis://[:PASS@]HOST:PORT/N or rediss://…; empty = in-process store")
+	fs.StringVar(&c.RedisCluster, "redis-cluster", "", "Redis Cluster addresses h1:p,h2:p")
+	fs.StringVar(&c.RedisSentinel, "redis-sentinel", "", "Redis Sentinel addresses h1:p,h2:p")
+	fs.StringVar(&c.RedisMaster, "redis-master", "", "Redis Sentinel master name")
+}
+
+// serveConfig is the configuration of `serve`.
+type serveConfig struct {
+	storeConfig
+	Addr                 string
+	Issuer               string
+	LoginAudience        stringList
+	TLSCert, TLSKey      string
+	SMTPURL, MailFrom    string
+	MailDir              string
+	RequireVerifiedEmail bool
+	RefreshTTL           time.Duration
+	LoginErrors          string
+	DefaultDomainPolicy  string
+	TrustedProxies       string
+	LimitLoginAccount    string
+	LimitIP              string
+	LimitClient          string
+}
+
+func (c *serveConfig) register(fs *flag.FlagSet) {
+	c.storeConfig.register(fs)
+	c.storeConfig.registerRedis(fs)
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.Issuer, "issuer", "", "iss of every token and base of discovery URLs (default http://<addr>)")
+	fs.Var(&c.LoginAudience, "login-audience", "aud of tokens from /login (repeatable; default the issuer)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "TLS certificate file (serve HTTPS directly)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "TLS private key file")
+	fs.StringVar(&c.SMTPURL, "smtp-url", "", "smtp://[USER:PASS@]HOST:PORT or smtps://… for mail")
+	fs.StringVar(&c.MailFrom, "mail-from", "", "sender address of mails")
+	fs.StringVar(&c.MailDir, "mail-dir", "", "write mails as .eml files into this directory instead of sending")
+	fs.BoolVar(&c.RequireVerifiedEmail, "require-verified-email", false, "refuse login until the email is verified")
+	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", 168*time.Hour, "refresh token idle lifetime (absolute: 30 days)")
+	fs.StringVar(&c.LoginErrors, "login-errors", "seed", "login error messages: seed or generic")
+	fs.StringVar(&c.DefaultDomainPolicy, "default-domain-policy", "allow", "policy for a domain in neither list: allow or block")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma separated CIDRs whose X-Forwarded-For is believed")
+	fs.StringVar(&c.LimitLoginAccount, "limit-login-account", "10/15m", "failed logins per account (N/DURATION, 0 = off)")
+	fs.StringVar(&c.LimitIP, "limit-ip", "120/1m", "requests per client IP to /login, /signup and / (N/DURATION, 0 = off)")
+	fs.StringVar(&c.LimitClient, "limit-client", "6000/1m", "token requests per client (N/DURATION, 0 = off)")
+}

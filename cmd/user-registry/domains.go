@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"text/tabwriter"
+
+	"user-registry/provider"
+	"user-registry/storage"
+)
+
+const domainsUsage = `Usage:
+  user-registry domains allow|block|remove DOMAIN... [flags]
+  user-registry domains list [--json] [flags]
+
+Manages the DomainCheck records (0 = allowed, 1 = blocked). A record covers
+its subdomains; the most specific record wins.`
+
+type domainJSON struct {
+	Domain    string `json:"domain"`
+	BelongsTo int    `json:"belongs_to"`
+}
+
+func cmdDomains(ctx context.Context, args []string, e env) error {
+	var c storeConfig
+	var asJSON bool
+	fs := flag.NewFlagSet("domains", flag.ContinueOnError)
+	c.register(fs)
+	fs.BoolVar(&asJSON, "json", false, "list as JSON")
+	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, domainsUsage)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		fmt.Fprintln(e.stderr, domainsUsage)
+		return errUsage
+	}
+	verb, names := pos[0], pos[1:]
+	var belongsTo int
+	switch verb {
+	case "list":
+		if len(names) != 0 {
+			return errors.New("domains list takes no arguments")
+		}
+	case "allow", "block", "remove":
+		if len(names) == 0 {
+			return fmt.Errorf("domains %s needs at least one DOMAIN", verb)
+		}
+		if verb == "block" {
+			belongsTo = storage.DomainBlocked
+		}
+	default:
+		fmt.Fprintf(e.stderr, "unknown domains command %q\n\n%s\n", verb, domainsUsage)
+		return errUsage
+	}
+	// Validate every name before touching the database, so a typo in the
+	// third argument does not leave the first two applied.
+	normalized := make([]string, len(names))
+	for i, n := range names {
+		d, err := provider.NormalizeDomain(n)
+		if err != nil {
+			return fmt.Errorf("%q: %s", n, provider.Message(err))
+		}
+		normalized[i] = d
+	}
+	db, err := openDB(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch verb {
+	case "list":
+		return listDomains(ctx, db, asJSON, e)
+	case "remove":
+		for _, d := range normalized {
+			if err := db.DeleteDomain(ctx, d); err != nil {
+				if errors.Is(err, storage.ErrNotFound) {
+					return fmt.Errorf("no record for %s", d)
+				}
+				return err
+			}
+			fmt.Fprintf(e.stdout, "removed %s\n", d)
+		}
+	default:
+		for _, d := range normalized {
+			if err := db.PutDomain(ctx, storage.DomainRecord{Domain: d, BelongsTo: belongsTo}); err != nil {
+				return err
+			}
+			fmt.Fprintf(e.stdout, "%sed %s\n", verb, d)
+		}
+	}
+	return nil
+}
+
+func listDomains(ctx context.Context, db storage.DomainStore, asJSON bool, e env) error {
+	recs, err := db.ListDomains(ctx)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := struct {
+			Domains []domainJSON `json:"domains"`
+		}{Domains: []domainJSON{}}
+		for _, r := range recs {
+			out.Domains = append(out.Domains, domainJSON{r.Domain, r.BelongsTo})
+		}
+		return json.NewEncoder(e.stdout).Encode(out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DOMAIN\tBELONGS_TO\tPOLICY")
+	for _, r := range recs {
+		policy := "allowed"
+		if r.BelongsTo == storage.DomainBlocked {
+			policy = "blocked"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\n", r.Domain, r.BelongsTo, policy)
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"user-registry/keys"
+	"user-registry/storage"
+	"user-registry/storage/memstore"
+	"user-registry/storage/redisstore"
+	"user-registry/storage/sqlstore"
+)
+
+// ephemeral is the session/revocation/rate state: Redis, or in process.
+type ephemeral interface {
+	storage.SessionStore
+	storage.RefreshStore
+	storage.RevocationStore
+	Rate() storage.RateStore
+	Ping(ctx context.Context) error
+}
+
+func newLogger(format string, w io.Writer) (*slog.Logger, error) {
+	switch format {
+	case "text", "":
+		return slog.New(slog.NewTextHandler(w, nil)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, nil)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json")
+}
+
+// openDB opens and migrates the database: every subcommand that opens it
+// migrates a fresh one itself (SPEC §1).
+func openDB(ctx context.Context, c *storeConfig) (*sqlstore.Store, error) {
+	db, err := sqlstore.Open(ctx, c.DB)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate database: %w", err)
+	}
+	return db, nil
+}
+
+// keySecret resolves the key-encryption key (SEC-10). With SQLite and no
+// configured secret, one is generated beside the database file; MySQL
+// requires it.
+func keySecret(c *storeConfig, log *slog.Logger) ([]byte, error) {
+	path, isSQLite := sqlstore.SQLitePath(c.DB)
+	if c.KeySecret == "" && !isSQLite {
+		if strings.HasPrefix(c.DB, "sqlite:") {
+			// sqlite::memory: has no file to keep a secret beside; its keys
+			// die with the process anyway.
+			secret := make([]byte, 32)
+			_, err := rand.Read(secret)
+			return secret, err
+		}
+		return nil, errors.New("--key-secret (or USER_REGISTRY_KEY_SECRET) is required with MySQL")
+	}
+	secret, created, err := keys.LoadOrCreateSecret(c.KeySecret, path)
+	if err != nil {
+		return nil, fmt.Errorf("key secret: %w", err)
+	}
+	if created {
+		log.Warn("generated a key-encryption secret beside the database (mode 0600); set --key-secret in production", "file", path+".key")
+	}
+	return secret, nil
+}
+
+func openEphemeral(ctx context.Context, c *storeConfig) (ephemeral, error) {
+	if c.Redis == "" && c.RedisCluster == "" && c.RedisSentinel == "" {
+		return memstore.New(), nil
+	}
+	st, err := redisstore.Open(ctx, redisstore.Options{
+		URL:           c.Redis,
+		ClusterAddrs:  splitList(c.RedisCluster),
+		SentinelAddrs: splitList(c.RedisSentinel),
+		MasterName:    c.RedisMaster,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open redis: %w", err)
+	}
+	return st, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
