@@ -16,6 +16,10 @@ type inputError struct {
 
 func (e *inputError) Error() string { return "invalid input: " + e.msg }
 
+// UserMessage returns the text to send as {"message": ...}; the web layer
+// looks for this method on any error (see also Message).
+func (e *inputError) UserMessage() string { return e.msg }
+
 // Is makes errors.Is(err, ErrInvalidInput) hold for every inputError.
 func (e *inputError) Is(target error) bool { return target == ErrInvalidInput }
 
@@ -26,13 +30,14 @@ func InvalidInput(msg string) error {
 }
 
 // Message returns the user-facing message carried by err (or by an error it
-// wraps), such as "Please provide a valid email". For a bare ErrInvalidInput
-// it returns "Invalid input"; for errors carrying no message it returns "",
-// and the caller picks its own (never the internal error text).
+// wraps), such as "Please provide a valid email": the UserMessage of the
+// first error in the chain that has one. For a bare ErrInvalidInput it
+// returns "Invalid input"; for errors carrying no message it returns "", and
+// the caller picks its own (never the internal error text).
 func Message(err error) string {
-	var ie *inputError
-	if errors.As(err, &ie) {
-		return ie.msg
+	var m interface{ UserMessage() string }
+	if errors.As(err, &m) {
+		return m.UserMessage()
 	}
 	if errors.Is(err, ErrInvalidInput) {
 		return "Invalid input"
