@@ -34,18 +34,17 @@ func SQLitePath(dsn string) (path string, ok bool) {
 	return path, true
 }
 
-// sqliteDriverDSN builds the glebarez/go-sqlite DSN for a file. WAL lets
-// readers proceed while one process writes; busy_timeout makes a writer
-// wait for another process's lock instead of failing at once; _txlock=
-// immediate takes the write lock at BEGIN, which avoids the deadlock a
-// deferred transaction hits when it upgrades from reading to writing.
+// sqliteDriverDSN builds the glebarez/go-sqlite DSN for a file.
+// busy_timeout makes a writer wait for another process's lock instead of
+// failing at once; _txlock=immediate takes the write lock at BEGIN, which
+// avoids the deadlock a deferred transaction hits when it upgrades from
+// reading to writing. WAL mode is set once by Open (see enableWAL).
 func sqliteDriverDSN(path string) (string, error) {
 	if strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
 		return "", fmt.Errorf("%w: sqlite path %q must not contain '?' or '#' or start with file:", errBadDSN, path)
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")
-	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Set("_txlock", "immediate")

@@ -130,6 +130,12 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		sqlDB.SetConnMaxIdleTime(time.Minute)
 	}
 	s := &Store{db: db, sqlDB: sqlDB, isMySQL: isMySQL, now: o.now}
+	if !isMySQL && !memory {
+		if err := s.enableWAL(ctx); err != nil {
+			_ = sqlDB.Close()
+			return nil, err
+		}
+	}
 	if err := s.Ping(ctx); err != nil {
 		_ = sqlDB.Close()
 		return nil, err
@@ -147,7 +153,18 @@ func (s *Store) Migrate(ctx context.Context) error {
 		// exactly, as in every other backend.
 		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 	}
-	if err := db.AutoMigrate(&userRow{}, &domainRow{}, &clientRow{}, &keyRow{}); err != nil {
+	models := []any{&userRow{}, &domainRow{}, &clientRow{}, &keyRow{}}
+	// AutoMigrate checks for a table, then creates it: a process starting
+	// at the same moment may create it in between ("already exists"). Each
+	// such failure means one more table now exists, so a bounded number of
+	// passes always finishes.
+	var err error
+	for range len(models) + 1 {
+		if err = db.AutoMigrate(models...); err == nil || isUnavailable(err) {
+			break
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("sqlstore: migrate: %w", classify(err))
 	}
 	return nil
@@ -174,4 +191,30 @@ func (s *Store) stamp(t time.Time) time.Time {
 		t = s.now()
 	}
 	return t.UTC().Truncate(time.Microsecond)
+}
+
+// enableWAL switches a SQLite file to write-ahead logging, so readers in
+// other processes proceed while one writes. The mode is stored in the file;
+// switching needs an exclusive lock and SQLite reports SQLITE_BUSY without
+// waiting when several processes open a new file at once, so it is retried
+// for a bounded time.
+func (s *Store) enableWAL(ctx context.Context) error {
+	const attempts = 100
+	var err error
+	for i := range attempts {
+		var mode string
+		err = s.db.WithContext(ctx).Raw("PRAGMA journal_mode=WAL").Scan(&mode).Error
+		if err == nil || !isUnavailable(err) || i == attempts-1 {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("sqlstore: enable WAL: %w", unavailable(ctx.Err()))
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: enable WAL: %w", classify(err))
+	}
+	return nil
 }

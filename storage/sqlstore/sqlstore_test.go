@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -68,14 +69,37 @@ func TestConformance(t *testing.T) {
 			t.Skip("USER_REGISTRY_TEST_MYSQL not set")
 		}
 		storagetest.Run(t, func(t *testing.T, clock *storagetest.Clock) storagetest.Stores {
-			return stores(openMySQL(t, root, clock))
+			s, _ := openMySQL(t, root, clock)
+			return stores(s)
 		})
 	})
 }
 
 // openMySQL creates a database of its own next to the one named by root
 // (dropped when t ends), so tests never touch data they did not create.
-func openMySQL(t *testing.T, root string, clock *storagetest.Clock) *sqlstore.Store {
+// It returns the store and the database's name.
+func openMySQL(t *testing.T, root string, clock *storagetest.Clock) (*sqlstore.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	u, name := openEmptyMySQL(t, root)
+	var opts []sqlstore.Option
+	if clock != nil {
+		opts = append(opts, sqlstore.WithNow(clock.Now))
+	}
+	s, err := sqlstore.Open(ctx, u, opts...)
+	if err != nil {
+		t.Fatalf("open %s: %v", name, err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	return s, name
+}
+
+// openEmptyMySQL creates an empty database (dropped when t ends) and
+// returns its DSN and name.
+func openEmptyMySQL(t *testing.T, root string) (string, string) {
 	t.Helper()
 	ctx := context.Background()
 	dsn, err := sqlstore.MySQLDriverDSN(root)
@@ -105,15 +129,7 @@ func openMySQL(t *testing.T, root string, clock *storagetest.Clock) *sqlstore.St
 		t.Fatal(err)
 	}
 	u.Path = "/" + name
-	s, err := sqlstore.Open(ctx, u.String(), sqlstore.WithNow(clock.Now))
-	if err != nil {
-		t.Fatalf("open %s: %v", name, err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return s
+	return u.String(), name
 }
 
 func TestOpenBadDSN(t *testing.T) {
@@ -223,6 +239,10 @@ func TestTwoStoresShareSQLiteFile(t *testing.T) {
 	if ks, err := b.ListKeys(ctx); err != nil || len(ks) != 0 {
 		t.Fatalf("b still lists %+v, %v", ks, err)
 	}
+	// Write-ahead logging is on (readers do not block the writer).
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Errorf("no WAL file beside the database: %v", err)
+	}
 }
 
 func TestPingAfterClose(t *testing.T) {
@@ -236,5 +256,51 @@ func TestPingAfterClose(t *testing.T) {
 	_ = s.Close()
 	if err := s.Ping(context.Background()); !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("ping after close: err = %v, want ErrUnavailable", err)
+	}
+}
+
+// TestConcurrentMigrate plays several processes starting on one new
+// database at once: every Migrate must succeed.
+func TestConcurrentMigrate(t *testing.T) {
+	targets := []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{"sqlite", func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "c.db") }},
+		{"mysql", func(t *testing.T) string {
+			root := os.Getenv("USER_REGISTRY_TEST_MYSQL")
+			if root == "" {
+				t.Skip("USER_REGISTRY_TEST_MYSQL not set")
+			}
+			dsn, _ := openEmptyMySQL(t, root)
+			return dsn
+		}},
+	}
+	for _, tg := range targets {
+		t.Run(tg.name, func(t *testing.T) {
+			dsn := tg.dsn(t)
+			const n = 4
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					s, err := sqlstore.Open(context.Background(), dsn)
+					if err != nil {
+						errs[i] = err
+						return
+					}
+					defer s.Close()
+					errs[i] = s.Migrate(context.Background())
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("process %d: %v", i, err)
+				}
+			}
+		})
 	}
 }
