@@ -36,7 +36,8 @@ func domainProfile() *idna.Profile {
 // It rejects empty labels, labels over 63 and names over 253 characters,
 // anything outside letters, digits and hyphen after conversion, names
 // without a dot (an email domain always has one: bare TLDs and intranet
-// names do not receive mail from the public), and labels mixing scripts
+// names do not receive mail from the public), IPv4 addresses (an all-numeric
+// last label), and labels mixing scripts
 // (Latin with a Cyrillic "е", a classic homograph). The result is a fixed
 // point: NormalizeDomain(NormalizeDomain(x)) == NormalizeDomain(x).
 //
@@ -57,6 +58,11 @@ func NormalizeDomain(s string) (string, error) {
 	// is treated like "evil.com.". Only one: "evil.com.." stays invalid.
 	ascii = strings.TrimSuffix(ascii, ".")
 	if len(ascii) > maxDomainLen || !strings.Contains(ascii, ".") {
+		return "", InvalidInput(msgInvalidDomain)
+	}
+	// An all-numeric last label is an IPv4 address (or a typo of one), never
+	// a top-level domain (RFC 3696 §2).
+	if strings.Trim(ascii[strings.LastIndexByte(ascii, '.')+1:], "0123456789") == "" {
 		return "", InvalidInput(msgInvalidDomain)
 	}
 	for label := range strings.SplitSeq(ascii, ".") {

@@ -29,6 +29,7 @@ func TestNormalizeDomain(t *testing.T) {
 		{"пример.рф", "xn--e1afmkfd.xn--p1ai"}, // all Cyrillic is fine
 		{"例え.jp", "xn--r8jz45g.jp"},            // Han + Hiragana is Japanese
 		{"a-b.c0.org", "a-b.c0.org"},
+		{"123.example.com4", "123.example.com4"},
 		{long63 + ".com", long63 + ".com"},
 
 		{"", ""},
