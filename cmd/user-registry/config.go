@@ -28,6 +28,7 @@ func (c *storeConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.KeyRotation, "key-rotation", 2160*time.Hour, "age at which the active signing key is replaced")
 	fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", 10*time.Minute, "JWKS Cache-Control max-age and pre-publication period of new keys")
 	fs.DurationVar(&c.AccessTTL, "access-ttl", 10*time.Minute, "lifetime of access and authority tokens")
+	c.registerRedis(fs)
 }
 
 func (c *storeConfig) registerRedis(fs *flag.FlagSet) {
@@ -58,7 +59,6 @@ type serveConfig struct {
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
 	c.storeConfig.register(fs)
-	c.storeConfig.registerRedis(fs)
 	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&c.Issuer, "issuer", "", "iss of every token and base of discovery URLs (default http://<addr>)")
 	fs.Var(&c.LoginAudience, "login-audience", "aud of tokens from /login (repeatable; default the issuer)")

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/redis/go-redis/v9"
+
 	"user-registry/keys"
 	"user-registry/storage"
 	"user-registry/storage/memstore"
@@ -74,10 +76,19 @@ func keySecret(c *storeConfig, log *slog.Logger) ([]byte, error) {
 	return secret, nil
 }
 
-func openEphemeral(ctx context.Context, c *storeConfig) (ephemeral, error) {
+// redisLog routes go-redis's internal messages (dial retries) to our
+// logger at debug level instead of raw lines on stderr.
+type redisLog struct{ log *slog.Logger }
+
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "component", "redis")
+}
+
+func openEphemeral(ctx context.Context, c *storeConfig, log *slog.Logger) (ephemeral, error) {
 	if c.Redis == "" && c.RedisCluster == "" && c.RedisSentinel == "" {
 		return memstore.New(), nil
 	}
+	redis.SetLogger(redisLog{log})
 	st, err := redisstore.Open(ctx, redisstore.Options{
 		URL:           c.Redis,
 		ClusterAddrs:  splitList(c.RedisCluster),

@@ -41,7 +41,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer db.Close()
-	eph, err := openEphemeral(ctx, &c.storeConfig)
+	eph, err := openEphemeral(ctx, &c.storeConfig, log)
 	if err != nil {
 		return err
 	}
