@@ -55,10 +55,27 @@ type Hasher struct {
 	sem    chan struct{}
 }
 
-// NewHasher returns a Hasher producing hashes with p. maxConcurrent <= 0
-// means runtime.NumCPU() (hashing is CPU-bound, more in parallel only adds
-// memory).
+// NewHasher returns a Hasher producing hashes with p; zero fields of p take
+// their DefaultArgon2Params value (argon2 panics on zero time or threads, so
+// a half-filled config must not reach it). maxConcurrent <= 0 means
+// runtime.NumCPU() (hashing is CPU-bound, more in parallel only adds memory).
 func NewHasher(p Argon2Params, maxConcurrent int) *Hasher {
+	d := DefaultArgon2Params()
+	if p.Memory == 0 {
+		p.Memory = d.Memory
+	}
+	if p.Time == 0 {
+		p.Time = d.Time
+	}
+	if p.Threads == 0 {
+		p.Threads = d.Threads
+	}
+	if p.SaltLen == 0 {
+		p.SaltLen = d.SaltLen
+	}
+	if p.KeyLen == 0 {
+		p.KeyLen = d.KeyLen
+	}
 	if maxConcurrent <= 0 {
 		maxConcurrent = runtime.NumCPU()
 	}

@@ -36,6 +36,17 @@ func TestDefaultArgon2ParamsHash(t *testing.T) {
 	}
 }
 
+func TestNewHasherZeroParams(t *testing.T) {
+	h := NewHasher(Argon2Params{Memory: 64, Time: 1}, 1)
+	want := Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	if h.params != want {
+		t.Fatalf("params = %+v, want %+v", h.params, want)
+	}
+	if _, err := h.Hash(context.Background(), "my-own-pass"); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestHasherVerify(t *testing.T) {
 	ctx := context.Background()
 	h := NewHasher(fastParams(), 2)
