@@ -4,9 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"user-registry/provider"
+	"user-registry/storage"
 )
 
 // Config is what New needs. Fields are filled by cmd; nil optional parts
@@ -20,10 +24,29 @@ type Config struct {
 	Keys       jwksSource    // *keys.Manager
 	Tokens     tokenVerifier // *keys.Tokens
 	JWKSMaxAge time.Duration // Cache-Control max-age of the JWKS
+
+	// The user API and pages (SPEC §3, §8).
+	Accounts *provider.Accounts
+	Users    storage.UserStore
+	Domains  storage.DomainStore
+	Policy   *provider.DomainPolicy
+	Sessions storage.SessionStore // browser sessions
+	Rate     storage.RateStore    // rate-limit counters shared by all nodes
+	// GenericLoginErrors selects --login-errors generic (SEC-27).
+	GenericLoginErrors bool
+	// TrustedProxies are the networks whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (SEC-38).
+	TrustedProxies []netip.Prefix
+	// LimitIP and LimitClient are the N/DURATION limits per client IP on
+	// /login, /signup and /, and per OAuth client on token requests.
+	LimitIP, LimitClient string
+	// TLS is true when the server terminates TLS itself (--tls-cert).
+	TLS bool
 }
 
 // server holds the dependencies of the handlers.
 type server struct {
+	cfg     Config
 	log     *slog.Logger
 	ready   map[string]Pinger
 	metrics *metrics
@@ -32,7 +55,7 @@ type server struct {
 
 // New returns the HTTP handler of the whole product.
 func New(cfg Config) http.Handler {
-	s := &server{log: cfg.Log, ready: cfg.Ready, metrics: newMetrics(), tokens: cfg.Tokens}
+	s := &server{cfg: cfg, log: cfg.Log, ready: cfg.Ready, metrics: newMetrics(), tokens: cfg.Tokens}
 	if s.log == nil {
 		s.log = discardLogger()
 	}
@@ -53,6 +76,9 @@ func New(cfg Config) http.Handler {
 		r.HandleFunc("/.well-known/openid-configuration", wk.discoveryDoc).Methods(http.MethodGet, http.MethodHead)
 		r.HandleFunc("/.well-known/oauth-authorization-server", wk.discoveryDoc).Methods(http.MethodGet, http.MethodHead)
 	}
+	s.routesAPI(r)
+	s.routesPages(r)
+	s.routesOAuth(r)
 
 	var h http.Handler = r
 	h = securityHeaders(h)

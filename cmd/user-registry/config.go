@@ -2,7 +2,11 @@ package main
 
 import (
 	"flag"
+	"fmt"
+	"net/netip"
 	"time"
+
+	"user-registry/provider"
 )
 
 // storeConfig is what every subcommand that opens the database needs.
@@ -75,4 +79,39 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LimitLoginAccount, "limit-login-account", "10/15m", "failed logins per account (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitIP, "limit-ip", "120/1m", "requests per client IP to /login, /signup and / (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitClient, "limit-client", "6000/1m", "token requests per client (N/DURATION, 0 = off)")
+}
+
+// validate checks the enumerated and rate-limit flags before anything is
+// opened, so a typo fails fast with a one-line error.
+func (c *serveConfig) validate() error {
+	if c.LoginErrors != "seed" && c.LoginErrors != "generic" {
+		return fmt.Errorf("--login-errors must be seed or generic")
+	}
+	if c.DefaultDomainPolicy != "allow" && c.DefaultDomainPolicy != "block" {
+		return fmt.Errorf("--default-domain-policy must be allow or block")
+	}
+	for name, spec := range map[string]string{"--limit-login-account": c.LimitLoginAccount, "--limit-ip": c.LimitIP, "--limit-client": c.LimitClient} {
+		if _, _, err := provider.ParseRate(spec); err != nil {
+			return fmt.Errorf("%s: %v", name, err)
+		}
+	}
+	_, err := parseCIDRs(c.TrustedProxies)
+	return err
+}
+
+// parseCIDRs reads --trusted-proxies: comma separated CIDRs or addresses.
+func parseCIDRs(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, part := range splitList(s) {
+		if p, err := netip.ParsePrefix(part); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(part)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR or address", part)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"user-registry/keys"
+	"user-registry/provider"
 	"user-registry/web"
 )
 
@@ -31,6 +32,9 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	}
 	log, err := newLogger(c.LogFormat, e.stderr)
 	if err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
 		return err
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
@@ -77,13 +81,42 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	go mgr.Run(runCtx)
 
 	tokens := keys.NewTokens(mgr, eph, keys.TokenConfig{Issuer: c.Issuer, AccessTTL: c.AccessTTL})
+	policy := provider.NewDomainPolicy(db, c.DefaultDomainPolicy == "block", nil)
+	acfg := provider.DefaultAccountsConfig(c.LoginAudience...)
+	if len(acfg.LoginAudience) == 0 {
+		acfg.LoginAudience = []string{c.Issuer}
+	}
+	acfg.AccessTTL, acfg.RefreshTTL = c.AccessTTL, c.RefreshTTL
+	acfg.LoginLimit, acfg.RequireVerified = c.LimitLoginAccount, c.RequireVerifiedEmail
+	accounts, err := provider.NewAccounts(db, policy, provider.NewHasher(provider.DefaultArgon2Params(), 0),
+		tokens, eph, eph, eph.Rate(), acfg, nil, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	proxies, err := parseCIDRs(c.TrustedProxies)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	handler := web.New(web.Config{
-		Log:        log,
-		Ready:      map[string]web.Pinger{"database": db, "sessions": eph},
-		Issuer:     c.Issuer,
-		Keys:       mgr,
-		Tokens:     tokens,
-		JWKSMaxAge: c.JWKSMaxAge,
+		Log:                log,
+		Ready:              map[string]web.Pinger{"database": db, "sessions": eph},
+		Issuer:             c.Issuer,
+		Keys:               mgr,
+		Tokens:             tokens,
+		JWKSMaxAge:         c.JWKSMaxAge,
+		Accounts:           accounts,
+		Users:              db,
+		Domains:            db,
+		Policy:             policy,
+		Sessions:           eph,
+		Rate:               eph.Rate(),
+		GenericLoginErrors: c.LoginErrors == "generic",
+		TrustedProxies:     proxies,
+		LimitIP:            c.LimitIP,
+		LimitClient:        c.LimitClient,
+		TLS:                c.TLSCert != "",
 	})
 	srv := &http.Server{
 		Handler:           handler,
