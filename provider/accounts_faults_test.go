@@ -24,7 +24,9 @@ func (downUsers) CreateUser(context.Context, *storage.User) error { return stora
 // downRevocations is a RevocationStore whose backend is unreachable.
 type downRevocations struct{ storage.RevocationStore }
 
-func (downRevocations) Revoke(context.Context, string, time.Time) error { return storage.ErrUnavailable }
+func (downRevocations) Revoke(context.Context, string, time.Time) error {
+	return storage.ErrUnavailable
+}
 func (downRevocations) NotBefore(context.Context, string) (time.Time, error) {
 	return time.Time{}, storage.ErrUnavailable
 }
