@@ -4,7 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 
+	"user-registry/provider"
 	"user-registry/storage"
 )
 
@@ -25,6 +27,14 @@ var errTable = []errorRow{
 	{errUnsupportedMedia, http.StatusUnsupportedMediaType, "invalid_request", ""},
 	{errTooLarge, http.StatusRequestEntityTooLarge, "invalid_request", ""},
 	{errBadJSON, http.StatusBadRequest, "invalid_request", ""},
+	{provider.ErrInvalidInput, http.StatusBadRequest, "invalid_request", ""},
+	{provider.ErrDomainBlocked, http.StatusUnauthorized, "unauthorized_client", ""},
+	{provider.ErrUserExists, http.StatusAccepted, "invalid_request", ""},
+	{provider.ErrUnknownUser, http.StatusUnauthorized, "invalid_grant", ""},
+	{provider.ErrWrongPassword, http.StatusUnauthorized, "invalid_grant", ""},
+	{provider.ErrUnauthenticated, http.StatusUnauthorized, "invalid_grant", ""},
+	{provider.ErrNotVerified, http.StatusForbidden, "access_denied", ""},
+	{provider.ErrRateLimited, http.StatusTooManyRequests, "rate_limited", ""},
 	{errNoToken, http.StatusUnauthorized, "invalid_token", ""},
 	{errBadToken, http.StatusUnauthorized, "invalid_token", ""},
 	{errNotFound, http.StatusNotFound, "invalid_request", "Not found"},
@@ -60,6 +70,10 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if msg == "" {
 		msg = errorText(err, row)
 	}
+	var rl *provider.RateLimitError
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(rl.Seconds()))
+	}
 	if row.status == http.StatusServiceUnavailable {
 		log.WarnContext(r.Context(), "backend unavailable", "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "1")
@@ -92,6 +106,10 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, log *slog.Logger, e
 		status = http.StatusServiceUnavailable
 	case "rate_limited":
 		status = http.StatusTooManyRequests
+	}
+	var rl *provider.RateLimitError
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(rl.Seconds()))
 	}
 	desc := row.message
 	if desc == "" {
