@@ -1,0 +1,178 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/go-sql-driver/mysql"
+
+	"user-registry/keys"
+	"user-registry/provider"
+	"user-registry/storage"
+	"user-registry/storage/memstore"
+	"user-registry/storage/redisstore"
+	"user-registry/storage/sqlstore"
+)
+
+// testEnv is a complete server over real stores for HTTP tests.
+type testEnv struct {
+	Server   *httptest.Server
+	Handler  http.Handler
+	Config   Config
+	DB       *sqlstore.Store
+	Eph      ephemeralStore
+	Keys     *keys.Manager
+	Tokens   *keys.Tokens
+	Accounts *provider.Accounts
+	Policy   *provider.DomainPolicy
+}
+
+// ephemeralStore is the session/revocation/rate backend of a testEnv.
+type ephemeralStore interface {
+	storage.SessionStore
+	storage.RefreshStore
+	storage.RevocationStore
+	Rate() storage.RateStore
+	Ping(ctx context.Context) error
+}
+
+// backendsUnderTest returns the store combinations HTTP tests run on:
+// SQLite + in-process always, MySQL + Redis when the environment names
+// them (CI does).
+func backendsUnderTest(t *testing.T) []string {
+	out := []string{"sqlite+memory"}
+	if os.Getenv("USER_REGISTRY_TEST_MYSQL") != "" && os.Getenv("USER_REGISTRY_TEST_REDIS") != "" {
+		out = append(out, "mysql+redis")
+	}
+	return out
+}
+
+// envOption adjusts the Config or the accounts config before the server is
+// built.
+type envOption func(*Config, *provider.AccountsConfig)
+
+// newTestEnv builds the whole handler on the named backend ("sqlite+memory"
+// or "mysql+redis") with cheap argon2 parameters, and starts an
+// httptest.Server for it.
+func newTestEnv(t *testing.T, backend string, opts ...envOption) *testEnv {
+	t.Helper()
+	ctx := context.Background()
+	env := &testEnv{}
+	var dsn string
+	switch backend {
+	case "sqlite+memory":
+		dsn = "sqlite:" + filepath.Join(t.TempDir(), "test.db")
+	case "mysql+redis":
+		dsn = freshTestDatabase(t)
+	default:
+		t.Fatalf("unknown backend %q", backend)
+	}
+	db, err := sqlstore.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env.DB = db
+	if backend == "mysql+redis" {
+		prefix := make([]byte, 6)
+		rand.Read(prefix)
+		rs, err := redisstore.Open(ctx, redisstore.Options{URL: os.Getenv("USER_REGISTRY_TEST_REDIS"), Prefix: "urwebtest:" + hex.EncodeToString(prefix) + ":"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { rs.Close() })
+		env.Eph = rs
+	} else {
+		env.Eph = memstore.New()
+	}
+	secret := make([]byte, 32)
+	rand.Read(secret)
+	env.Keys, err = keys.NewManager(db, keys.Config{Secret: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Keys.Ensure(ctx); err != nil {
+		t.Fatal(err)
+	}
+	env.Server = httptest.NewUnstartedServer(nil)
+	issuer := "http://" + env.Server.Listener.Addr().String()
+	env.Tokens = keys.NewTokens(env.Keys, env.Eph, keys.TokenConfig{Issuer: issuer})
+	env.Policy = provider.NewDomainPolicy(db, false, nil)
+	acfg := provider.DefaultAccountsConfig(issuer)
+	cfg := Config{
+		Issuer: issuer, Keys: env.Keys, Tokens: env.Tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
+		Users: db, Domains: db, Policy: env.Policy, Sessions: env.Eph, Rate: env.Eph.Rate(),
+		LimitIP: "0", LimitClient: "0",
+		Ready: map[string]Pinger{"database": db, "sessions": env.Eph},
+	}
+	for _, o := range opts {
+		o(&cfg, &acfg)
+	}
+	env.Accounts, err = provider.NewAccounts(db, env.Policy, provider.NewHasher(provider.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0),
+		env.Tokens, env.Eph, env.Eph, env.Eph.Rate(), acfg, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Accounts = env.Accounts
+	env.Config = cfg
+	env.Handler = New(cfg)
+	env.Server.Config.Handler = env.Handler
+	env.Server.Start()
+	t.Cleanup(env.Server.Close)
+	return env
+}
+
+// freshTestDatabase creates a MySQL database of the test's own (dropped at
+// cleanup) and returns its DSN.
+func freshTestDatabase(t *testing.T) string {
+	t.Helper()
+	u, err := url.Parse(os.Getenv("USER_REGISTRY_TEST_MYSQL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pass, _ := u.User.Password()
+	admin, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/", u.User.Username(), pass, u.Host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "ur_web_" + hex.EncodeToString(b)
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database: %v", err)
+	}
+	t.Cleanup(func() {
+		admin.Exec("DROP DATABASE " + name)
+		admin.Close()
+	})
+	u.Path = "/" + name
+	return u.String()
+}
+
+func TestEnvBuilds(t *testing.T) {
+	for _, b := range backendsUnderTest(t) {
+		t.Run(b, func(t *testing.T) {
+			env := newTestEnv(t, b)
+			resp, err := http.Get(env.Server.URL + "/readyz")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("/readyz = %d", resp.StatusCode)
+			}
+		})
+	}
+}
