@@ -11,6 +11,7 @@ import (
 
 	"user-registry/provider"
 	"user-registry/storage"
+	"user-registry/web/openapi"
 )
 
 // Config is what New needs. Fields are filled by cmd; nil optional parts
@@ -30,6 +31,10 @@ type Config struct {
 	Users    storage.UserStore
 	Domains  storage.DomainStore
 	Policy   *provider.DomainPolicy
+	// Clients registers and authenticates OAuth clients and issues
+	// authority tokens (SPEC §5); nil leaves /clients and the token
+	// endpoints out.
+	Clients  *provider.Clients
 	Sessions storage.SessionStore // browser sessions
 	Rate     storage.RateStore    // rate-limit counters shared by all nodes
 	// GenericLoginErrors selects --login-errors generic (SEC-27).
@@ -51,6 +56,7 @@ type server struct {
 	ready   map[string]Pinger
 	metrics *metrics
 	tokens  tokenVerifier
+	pages   *pages // HTML pages, sessions and CSRF (routes_pages.go)
 }
 
 // New returns the HTTP handler of the whole product.
@@ -70,6 +76,7 @@ func New(cfg Config) http.Handler {
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
+	r.HandleFunc("/openapi.json", serveOpenAPI).Methods(http.MethodGet, http.MethodHead)
 	if cfg.Keys != nil {
 		wk := newWellKnown(cfg.Keys, cfg.Issuer, int(cfg.JWKSMaxAge.Seconds()))
 		r.HandleFunc("/.well-known/jwks.json", wk.jwks).Methods(http.MethodGet, http.MethodHead)
@@ -106,3 +113,9 @@ func routeLabel(next http.Handler) http.Handler {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Write(openapi.Document)
+}
