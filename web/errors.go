@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 
+	oauth2errors "github.com/go-oauth2/oauth2/v4/errors"
+
 	"user-registry/provider"
 	"user-registry/storage"
 )
@@ -35,6 +37,21 @@ var errTable = []errorRow{
 	{provider.ErrUnauthenticated, http.StatusUnauthorized, "invalid_grant", ""},
 	{provider.ErrNotVerified, http.StatusForbidden, "access_denied", ""},
 	{provider.ErrRateLimited, http.StatusTooManyRequests, "rate_limited", ""},
+	// Clients and authority tokens (provider/errors_clients.go). The
+	// go-oauth2 rows cover the errors its Manager returns on our path.
+	{provider.ErrBadClient, http.StatusUnauthorized, "invalid_client", ""},
+	{oauth2errors.ErrInvalidClient, http.StatusUnauthorized, "invalid_client", "Client authentication failed"},
+	{provider.ErrUnauthorizedClient, http.StatusBadRequest, "unauthorized_client", ""},
+	{oauth2errors.ErrUnauthorizedClient, http.StatusBadRequest, "unauthorized_client", "The client is not authorized to use this grant"},
+	{provider.ErrInvalidScope, http.StatusBadRequest, "invalid_scope", ""},
+	{oauth2errors.ErrInvalidScope, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid"},
+	{provider.ErrInvalidTarget, http.StatusBadRequest, "invalid_target", ""},
+	{provider.ErrUnsupportedGrant, http.StatusBadRequest, "unsupported_grant_type", ""},
+	{oauth2errors.ErrUnsupportedGrantType, http.StatusBadRequest, "unsupported_grant_type", "The grant type is not supported"},
+	{oauth2errors.ErrInvalidGrant, http.StatusBadRequest, "invalid_grant", "The grant is invalid or expired"},
+	{provider.ErrInvalidRequest, http.StatusBadRequest, "invalid_request", ""},
+	{provider.ErrForbidden, http.StatusForbidden, "access_denied", ""},
+	{provider.ErrClientNotFound, http.StatusNotFound, "invalid_request", ""},
 	{errNoToken, http.StatusUnauthorized, "invalid_token", ""},
 	{errBadToken, http.StatusUnauthorized, "invalid_token", ""},
 	{errGenericLogin, http.StatusUnauthorized, "invalid_grant", provider.GenericLoginMessage},

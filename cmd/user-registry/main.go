@@ -64,6 +64,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdMigrate(ctx, args[1:], e)
 	case "domains":
 		err = cmdDomains(ctx, args[1:], e)
+	case "clients":
+		err = cmdClients(ctx, args[1:], e)
 	default:
 		fmt.Fprintf(e.stderr, "unknown command %q\n\n%s\n", args[0], mainUsage)
 		return 2

@@ -82,6 +82,12 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 
 	tokens := keys.NewTokens(mgr, eph, keys.TokenConfig{Issuer: c.Issuer, AccessTTL: c.AccessTTL})
 	policy := provider.NewDomainPolicy(db, c.DefaultDomainPolicy == "block", nil)
+	clientKey, err := clientHMACKey(secret)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	clients := provider.NewClients(db, policy, tokens, clientKey, nil)
 	acfg := provider.DefaultAccountsConfig(c.LoginAudience...)
 	if len(acfg.LoginAudience) == 0 {
 		acfg.LoginAudience = []string{c.Issuer}
@@ -110,6 +116,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Users:              db,
 		Domains:            db,
 		Policy:             policy,
+		Clients:            clients,
 		Sessions:           eph,
 		Rate:               eph.Rate(),
 		GenericLoginErrors: c.LoginErrors == "generic",

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/crypto/hkdf"
+
+	"user-registry/provider"
+	"user-registry/storage"
+)
+
+const clientsUsage = `Usage:
+  user-registry clients create --domain D [--name N] [--scope S]... [--grant G]... [--redirect-uri U]...
+                               [--audience A]... [--public] [--admin] [--trusted] [flags]
+  user-registry clients list [--json] [flags]
+  user-registry clients delete ID [flags]
+
+Manages OAuth2 clients. create prints one JSON object with the client secret,
+which is shown this once (only a keyed hash of it is stored). Grants:
+client_credentials (the default), authorization_code, refresh_token. --admin
+adds scope registry:admin (the admin API); --audience registers an audience
+the client may ask tokens for; --trusted skips the consent page; --public makes
+a client without a secret (authorization code flow with PKCE only).`
+
+// clientHMACInfo is the HKDF info string: the client-secret key is derived
+// from the key-encryption secret, so serve and the CLI agree on it without
+// another secret to configure, and it is independent of the keys it encrypts.
+const clientHMACInfo = "user-registry client secrets"
+
+// clientHMACKey derives the key of the client-secret hashes (HKDF-SHA256)
+// from the key-encryption secret. serve must derive it the same way.
+func clientHMACKey(secret []byte) ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(hkdf.New(sha256.New, secret, nil, []byte(clientHMACInfo)), key); err != nil {
+		return nil, fmt.Errorf("derive client secret key: %w", err)
+	}
+	return key, nil
+}
+
+// createdClient is the one JSON object `clients create` prints.
+type createdClient struct {
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+	Domain       string   `json:"domain"`
+	Name         string   `json:"name"`
+	GrantTypes   []string `json:"grant_types"`
+	Scopes       []string `json:"scopes"`
+}
+
+// listedClient is a client in `clients list --json`: no secret, no hash.
+type listedClient struct {
+	ClientID     string   `json:"client_id"`
+	Domain       string   `json:"domain"`
+	Name         string   `json:"name"`
+	GrantTypes   []string `json:"grant_types"`
+	Scopes       []string `json:"scopes"`
+	RedirectURIs []string `json:"redirect_uris"`
+	Audiences    []string `json:"audiences"`
+	Public       bool     `json:"public"`
+	Admin        bool     `json:"admin"`
+	Trusted      bool     `json:"trusted"`
+	CreatedAt    string   `json:"created_at"`
+}
+
+func cmdClients(ctx context.Context, args []string, e env) error {
+	var c storeConfig
+	var spec provider.ClientSpec
+	var scopes, grants, redirects, audiences stringList
+	var asJSON bool
+	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
+	c.register(fs)
+	fs.StringVar(&spec.Domain, "domain", "", "create: the client's domain")
+	fs.StringVar(&spec.Name, "name", "", "create: a display name")
+	fs.Var(&scopes, "scope", "create: a scope the client may ask for (repeatable)")
+	fs.Var(&grants, "grant", "create: a grant type (repeatable; default client_credentials)")
+	fs.Var(&redirects, "redirect-uri", "create: a redirect URI (repeatable)")
+	fs.Var(&audiences, "audience", "create: an audience the client may ask tokens for (repeatable)")
+	fs.BoolVar(&spec.Public, "public", false, "create: a public client (no secret)")
+	fs.BoolVar(&spec.Admin, "admin", false, "create: an admin client (scope registry:admin)")
+	fs.BoolVar(&spec.Trusted, "trusted", false, "create: skip the consent page")
+	fs.BoolVar(&asJSON, "json", false, "list: as JSON")
+	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, clientsUsage)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		fmt.Fprintln(e.stderr, clientsUsage)
+		return errUsage
+	}
+	switch pos[0] {
+	case "create":
+		if len(pos) != 1 {
+			return errors.New("clients create takes no arguments")
+		}
+		if spec.Domain == "" {
+			return errors.New("clients create needs --domain")
+		}
+	case "list":
+		if len(pos) != 1 {
+			return errors.New("clients list takes no arguments")
+		}
+	case "delete":
+		if len(pos) != 2 {
+			return errors.New("clients delete needs exactly one ID")
+		}
+	default:
+		fmt.Fprintf(e.stderr, "unknown clients command %q\n\n%s\n", pos[0], clientsUsage)
+		return errUsage
+	}
+	spec.Scopes, spec.GrantTypes, spec.RedirectURIs, spec.Audiences = scopes, grants, redirects, audiences
+
+	log, err := newLogger(c.LogFormat, e.stderr)
+	if err != nil {
+		return err
+	}
+	db, err := openDB(ctx, &c)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	secret, err := keySecret(&c, log)
+	if err != nil {
+		return err
+	}
+	key, err := clientHMACKey(secret)
+	if err != nil {
+		return err
+	}
+	// The CLI issues no tokens: no domain policy, no token minter.
+	clients := provider.NewClients(db, nil, nil, key, nil)
+
+	switch pos[0] {
+	case "create":
+		cl, sec, err := clients.Create(ctx, spec)
+		if err != nil {
+			if msg := provider.Message(err); msg != "" {
+				return errors.New(msg)
+			}
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(createdClient{
+			ClientID: cl.ID, ClientSecret: sec, Domain: cl.Domain, Name: cl.Name,
+			GrantTypes: orEmpty(cl.GrantTypes), Scopes: orEmpty(cl.Scopes),
+		})
+	case "delete":
+		if err := clients.Delete(ctx, pos[1], ""); err != nil {
+			if errors.Is(err, provider.ErrClientNotFound) {
+				return fmt.Errorf("no client %s", pos[1])
+			}
+			return err
+		}
+		fmt.Fprintf(e.stdout, "deleted %s\n", pos[1])
+		return nil
+	}
+	list, err := clients.List(ctx, "")
+	if err != nil {
+		return err
+	}
+	return printClients(list, asJSON, e)
+}
+
+func orEmpty(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+func printClients(list []storage.Client, asJSON bool, e env) error {
+	if asJSON {
+		out := struct {
+			Clients []listedClient `json:"clients"`
+		}{Clients: []listedClient{}}
+		for _, c := range list {
+			out.Clients = append(out.Clients, listedClient{
+				ClientID: c.ID, Domain: c.Domain, Name: c.Name, GrantTypes: orEmpty(c.GrantTypes),
+				Scopes: orEmpty(c.Scopes), RedirectURIs: orEmpty(c.RedirectURIs), Audiences: orEmpty(c.Audiences),
+				Public: c.Public, Admin: c.Admin, Trusted: c.Trusted, CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339),
+			})
+		}
+		return json.NewEncoder(e.stdout).Encode(out)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CLIENT_ID\tDOMAIN\tNAME\tGRANTS\tSCOPES\tCREATED")
+	for _, c := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Domain, c.Name, strings.Join(c.GrantTypes, ","),
+			strings.Join(c.Scopes, " "), c.CreatedAt.UTC().Format(time.RFC3339))
+	}
+	return tw.Flush()
+}

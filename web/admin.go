@@ -1,0 +1,129 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gorilla/mux"
+
+	"user-registry/keys"
+	"user-registry/provider"
+	"user-registry/storage"
+)
+
+// adminAPI serves the domain admin API (SPEC §4, SEC-35): authority tokens
+// of admin clients only. Errors are {"message"} bodies: 401 without a valid
+// token (requireBearer), 403 with a token lacking registry:admin.
+type adminAPI struct{ s *server }
+
+// requireAdmin admits a token that carries registry:admin, was issued to a
+// client (not a user: user tokens never carry the scope, and a user cannot
+// be an admin client), is meant for this server (aud has the issuer: a
+// token an admin client obtained for another audience could otherwise be
+// replayed here by that audience), and whose client is still an admin
+// client — so deleting one stops its tokens within the client cache TTL
+// instead of at their expiry.
+func (a *adminAPI) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		claims, _ := claimsFrom(r.Context())
+		if !isAdminToken(claims, a.s.cfg.Issuer) {
+			writeError(w, r, a.s.log, provider.ErrForbidden)
+			return
+		}
+		if a.s.cfg.Clients != nil {
+			c, err := a.s.cfg.Clients.Lookup(r.Context(), claims.ClientID)
+			if err != nil && !errors.Is(err, provider.ErrBadClient) {
+				writeError(w, r, a.s.log, err)
+				return
+			}
+			if err != nil || !c.Admin {
+				writeError(w, r, a.s.log, provider.ErrForbidden)
+				return
+			}
+		}
+		next(w, r)
+	}
+}
+
+func isAdminToken(c keys.AccessClaims, issuer string) bool {
+	if c.Email != "" || c.ClientID == "" || c.Subject != c.ClientID || !slices.Contains(c.Audience, issuer) {
+		return false
+	}
+	return slices.Contains(strings.Fields(c.Scope), provider.ScopeAdmin)
+}
+
+type domainsJSON struct {
+	Domains []domainJSON `json:"domains"`
+}
+
+type domainJSON struct {
+	Domain    string `json:"domain"`
+	BelongsTo int    `json:"belongs_to"`
+}
+
+// listDomains: GET /admin/domains.
+func (a *adminAPI) listDomains(w http.ResponseWriter, r *http.Request) {
+	recs, err := a.s.cfg.Domains.ListDomains(r.Context())
+	if err != nil {
+		writeError(w, r, a.s.log, err)
+		return
+	}
+	out := domainsJSON{Domains: make([]domainJSON, 0, len(recs))}
+	for _, rec := range recs {
+		out.Domains = append(out.Domains, domainJSON{rec.Domain, rec.BelongsTo})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// putDomain: PUT /admin/domains/{domain} {"belongs_to":0|1} → 200 the
+// record (its domain normalized).
+func (a *adminAPI) putDomain(w http.ResponseWriter, r *http.Request) {
+	d, err := provider.NormalizeDomain(mux.Vars(r)["domain"])
+	if err != nil {
+		writeError(w, r, a.s.log, err)
+		return
+	}
+	var body struct {
+		BelongsTo *int `json:"belongs_to"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		writeError(w, r, a.s.log, err)
+		return
+	}
+	if body.BelongsTo == nil || (*body.BelongsTo != storage.DomainAllowed && *body.BelongsTo != storage.DomainBlocked) {
+		writeError(w, r, a.s.log, provider.InvalidInput("belongs_to must be 0 (allowed) or 1 (blocked)"))
+		return
+	}
+	if err := a.s.cfg.Domains.PutDomain(r.Context(), storage.DomainRecord{Domain: d, BelongsTo: *body.BelongsTo}); err != nil {
+		writeError(w, r, a.s.log, err)
+		return
+	}
+	// Visible on this node at once; other nodes reload within 5 s.
+	a.s.cfg.Policy.Invalidate()
+	claims, _ := claimsFrom(r.Context())
+	a.s.log.InfoContext(r.Context(), "domain record set", "domain", d, "belongs_to", *body.BelongsTo, "client_id", claims.ClientID)
+	writeJSON(w, http.StatusOK, domainJSON{d, *body.BelongsTo})
+}
+
+// deleteDomain: DELETE /admin/domains/{domain} → 204; 404 without a record.
+func (a *adminAPI) deleteDomain(w http.ResponseWriter, r *http.Request) {
+	d, err := provider.NormalizeDomain(mux.Vars(r)["domain"])
+	if err != nil {
+		writeError(w, r, a.s.log, err)
+		return
+	}
+	err = a.s.cfg.Domains.DeleteDomain(r.Context(), d)
+	if errors.Is(err, storage.ErrNotFound) {
+		err = errNotFound
+	}
+	if err != nil {
+		writeError(w, r, a.s.log, err)
+		return
+	}
+	a.s.cfg.Policy.Invalidate()
+	claims, _ := claimsFrom(r.Context())
+	a.s.log.InfoContext(r.Context(), "domain record removed", "domain", d, "client_id", claims.ClientID)
+	w.WriteHeader(http.StatusNoContent)
+}

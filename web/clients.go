@@ -1,0 +1,127 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"user-registry/provider"
+	"user-registry/storage"
+)
+
+// clientsAPI serves /clients (SPEC §5): users register client_credentials
+// clients for their own email domain. Errors are {"message"} bodies.
+type clientsAPI struct{ s *server }
+
+// requireUser admits user access tokens only. An authority token is a
+// valid bearer token too, but a client registering further clients would
+// let one leaked secret multiply itself.
+func (c *clientsAPI) requireUser(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		claims, ok := claimsFrom(r.Context())
+		if !ok || claims.Email == "" || claims.Domain == "" || claims.Subject == claims.ClientID {
+			writeError(w, r, c.s.log, provider.ErrForbidden)
+			return
+		}
+		next(w, r)
+	}
+}
+
+// createdClientJSON is the 201 body: the secret appears here only.
+type createdClientJSON struct {
+	ClientID     string   `json:"client_id"`
+	ClientSecret string   `json:"client_secret,omitempty"`
+	Domain       string   `json:"domain"`
+	Name         string   `json:"name"`
+	GrantTypes   []string `json:"grant_types"`
+	Scopes       []string `json:"scopes"`
+}
+
+// clientJSON is a listed client: never a secret or its hash.
+type clientJSON struct {
+	ClientID   string   `json:"client_id"`
+	Domain     string   `json:"domain"`
+	Name       string   `json:"name"`
+	GrantTypes []string `json:"grant_types"`
+	Scopes     []string `json:"scopes"`
+	CreatedAt  string   `json:"created_at"`
+}
+
+func nonNil(v []string) []string {
+	if v == nil {
+		return []string{}
+	}
+	return v
+}
+
+// create: POST /clients {"name"?} → 201. The body may be absent. The
+// user's domain must be allowed now (403 otherwise), as for signup.
+func (c *clientsAPI) create(w http.ResponseWriter, r *http.Request) {
+	claims, _ := claimsFrom(r.Context())
+	var body struct {
+		Name string `json:"name"`
+	}
+	if r.ContentLength != 0 {
+		if err := decodeJSON(r, &body); err != nil {
+			writeError(w, r, c.s.log, err)
+			return
+		}
+	}
+	blocked, err := c.s.cfg.Policy.Blocked(r.Context(), claims.Domain)
+	if err != nil {
+		writeError(w, r, c.s.log, err)
+		return
+	}
+	if blocked {
+		writeError(w, r, c.s.log, provider.ErrClientDomainBlocked)
+		return
+	}
+	cl, secret, err := c.s.cfg.Clients.Create(r.Context(), provider.ClientSpec{Domain: claims.Domain, Name: body.Name})
+	if err != nil {
+		writeError(w, r, c.s.log, err)
+		return
+	}
+	c.s.log.InfoContext(r.Context(), "client created", "client_id", cl.ID, "domain", cl.Domain, "by", claims.Subject)
+	writeJSON(w, http.StatusCreated, createdClientJSON{
+		ClientID: cl.ID, ClientSecret: secret, Domain: cl.Domain, Name: cl.Name,
+		GrantTypes: nonNil(cl.GrantTypes), Scopes: nonNil(cl.Scopes),
+	})
+}
+
+// list: GET /clients → the clients of the user's domain.
+func (c *clientsAPI) list(w http.ResponseWriter, r *http.Request) {
+	claims, _ := claimsFrom(r.Context())
+	list, err := c.s.cfg.Clients.List(r.Context(), claims.Domain)
+	if err != nil {
+		writeError(w, r, c.s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Clients []clientJSON `json:"clients"`
+	}{clientsJSON(list)})
+}
+
+func clientsJSON(list []storage.Client) []clientJSON {
+	out := make([]clientJSON, 0, len(list))
+	for _, cl := range list {
+		out = append(out, clientJSON{
+			ClientID: cl.ID, Domain: cl.Domain, Name: cl.Name, GrantTypes: nonNil(cl.GrantTypes),
+			Scopes: nonNil(cl.Scopes), CreatedAt: cl.CreatedAt.UTC().Format(time.RFC3339),
+		})
+	}
+	return out
+}
+
+// delete: DELETE /clients/{id} → 204; 404 for a missing client and for
+// another domain's alike.
+func (c *clientsAPI) delete(w http.ResponseWriter, r *http.Request) {
+	claims, _ := claimsFrom(r.Context())
+	id := mux.Vars(r)["id"]
+	if err := c.s.cfg.Clients.Delete(r.Context(), id, claims.Domain); err != nil {
+		writeError(w, r, c.s.log, err)
+		return
+	}
+	c.s.log.InfoContext(r.Context(), "client deleted", "client_id", id, "domain", claims.Domain, "by", claims.Subject)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,214 @@
+package web
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/go-oauth2/oauth2/v4"
+	goserver "github.com/go-oauth2/oauth2/v4/server"
+
+	"user-registry/keys"
+	"user-registry/provider"
+)
+
+// tokenRequest is a parsed token request. Only the POST body and the
+// Authorization header are read — never the query string (SEC-22).
+type tokenRequest struct {
+	grantType    string
+	clientID     string
+	clientSecret string
+	scope        string
+	domain       string   // optional; must be the client's own (SEC-21)
+	audience     []string // audience and resource (RFC 8707) values
+}
+
+// tokenEndpoint serves POST /oauth2/token and POST /authority-token.
+type tokenEndpoint struct {
+	log      *slog.Logger
+	srv      *goserver.Server
+	jsonBody bool // /authority-token also takes a JSON body
+}
+
+func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	req, err := readTokenRequest(r, e.jsonBody)
+	if err != nil {
+		writeOAuthError(w, r, e.log, err)
+		return
+	}
+	if req.grantType == "" && e.jsonBody {
+		req.grantType = provider.GrantClientCredentials
+	}
+	var claims keys.AccessClaims
+	var tok string
+	switch req.grantType {
+	case "":
+		err = provider.InvalidRequest("grant_type is required")
+	case provider.GrantClientCredentials:
+		tok, claims, err = e.clientCredentials(r.Context(), r, &req)
+	// authorization_code and refresh_token get their cases here when the
+	// code flow lands; until then they are unsupported like password and
+	// implicit, which never will be (SEC-22).
+	default:
+		err = provider.ErrUnsupportedGrant
+	}
+	if err != nil {
+		writeOAuthError(w, r, e.log, err)
+		return
+	}
+	writeTokenResponse(w, tok, claims)
+}
+
+// clientCredentials runs the grant through go-oauth2: it fetches the client,
+// checks the secret, refuses public clients and calls our generator, which
+// does the rest (authorityGenerator.Token).
+func (e *tokenEndpoint) clientCredentials(ctx context.Context, r *http.Request, req *tokenRequest) (string, keys.AccessClaims, error) {
+	if req.clientID == "" || req.clientSecret == "" {
+		return "", keys.AccessClaims{}, provider.ErrBadClient
+	}
+	slot := &issueSlot{req: req}
+	ti, err := e.srv.GetAccessToken(context.WithValue(ctx, issueSlotKey{}, slot), oauth2.ClientCredentials,
+		&oauth2.TokenGenerateRequest{ClientID: req.clientID, ClientSecret: req.clientSecret, Scope: req.scope, Request: r})
+	if err != nil {
+		return "", keys.AccessClaims{}, err
+	}
+	return ti.GetAccess(), slot.claims, nil
+}
+
+// writeTokenResponse writes the RFC 6749 §5.1 success body. It is built by
+// hand: every value is ASCII that needs no JSON escaping (a JWS is
+// base64url and dots, scope tokens exclude '"' and '\', domains are
+// punycode), and this is the hottest response of the server.
+func writeTokenResponse(w http.ResponseWriter, tok string, c keys.AccessClaims) {
+	b := make([]byte, 0, len(tok)+len(c.Scope)+len(c.Domain)+96)
+	b = append(b, `{"access_token":"`...)
+	b = append(b, tok...)
+	b = append(b, `","token_type":"Bearer","expires_in":`...)
+	b = strconv.AppendInt(b, int64(c.ExpiresAt.Sub(c.IssuedAt).Seconds()), 10)
+	b = append(b, `,"scope":"`...)
+	b = append(b, c.Scope...)
+	b = append(b, `","domain":"`...)
+	b = append(b, c.Domain...)
+	b = append(b, "\"}\n"...)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
+}
+
+// authorityJSON is the JSON body /authority-token accepts (SPEC §5).
+type authorityJSON struct {
+	GrantType    string `json:"grant_type"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+	Scope        string `json:"scope"`
+	Audience     string `json:"audience"`
+	Resource     string `json:"resource"`
+	Domain       string `json:"domain"`
+}
+
+// maxFormBody bounds a token request body like a JSON body (SEC-36).
+const maxFormBody = maxJSONBody
+
+// readTokenRequest parses the body (form, or JSON when allowed) and the
+// client credentials: client_secret_basic or client_secret_post, never
+// both (RFC 6749 §2.3: one method per request).
+func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
+	var req tokenRequest
+	var bodyID, bodySecret string
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch {
+	case mt == "application/json" && allowJSON:
+		var j authorityJSON
+		if err := decodeJSON(r, &j); err != nil {
+			return req, err // invalid_request (400) via the error table
+		}
+		req = tokenRequest{grantType: j.GrantType, scope: j.Scope, domain: j.Domain}
+		bodyID, bodySecret = j.ClientID, j.ClientSecret
+		for _, a := range []string{j.Audience, j.Resource} {
+			if a != "" {
+				req.audience = append(req.audience, a)
+			}
+		}
+	case mt == "application/x-www-form-urlencoded" || (ct == "" && r.ContentLength <= 0):
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
+		if err != nil {
+			return req, provider.InvalidRequest("Unreadable request body")
+		}
+		if len(body) > maxFormBody {
+			return req, provider.InvalidRequest("Request body too large")
+		}
+		form, err := url.ParseQuery(string(body))
+		if err != nil {
+			return req, provider.InvalidRequest("Malformed form body")
+		}
+		single := func(name string) (string, error) {
+			v := form[name]
+			if len(v) > 1 {
+				return "", provider.InvalidRequest("Parameter " + name + " is repeated")
+			}
+			if len(v) == 0 {
+				return "", nil
+			}
+			return v[0], nil
+		}
+		for _, p := range []struct {
+			name string
+			dst  *string
+		}{{"grant_type", &req.grantType}, {"scope", &req.scope}, {"domain", &req.domain},
+			{"client_id", &bodyID}, {"client_secret", &bodySecret}} {
+			if *p.dst, err = single(p.name); err != nil {
+				return req, err
+			}
+		}
+		req.audience = append(form["audience"], form["resource"]...)
+	default:
+		return req, provider.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")
+	}
+
+	id, secret, basic, err := basicCredentials(r)
+	if err != nil {
+		return req, err
+	}
+	switch {
+	case basic && bodySecret != "":
+		return req, provider.InvalidRequest("Use one client authentication method: Basic or client_secret in the body, not both")
+	case basic && bodyID != "" && bodyID != id:
+		return req, provider.InvalidRequest("client_id does not match the Basic credentials")
+	case basic:
+		req.clientID, req.clientSecret = id, secret
+	default:
+		req.clientID, req.clientSecret = bodyID, bodySecret
+	}
+	return req, nil
+}
+
+// basicCredentials reads client_secret_basic: the id and secret are
+// form-urlencoded before the Base64 step (RFC 6749 §2.3.1), which
+// net/http's BasicAuth does not undo. A malformed Basic header is a failed
+// client authentication.
+func basicCredentials(r *http.Request) (id, secret string, ok bool, err error) {
+	h := r.Header.Get("Authorization")
+	if len(h) < 6 || !strings.EqualFold(h[:6], "basic ") {
+		return "", "", false, nil
+	}
+	rawID, rawSecret, ok := r.BasicAuth()
+	if !ok {
+		return "", "", false, provider.ErrBadClient
+	}
+	if id, err = url.QueryUnescape(rawID); err != nil {
+		return "", "", false, provider.ErrBadClient
+	}
+	if secret, err = url.QueryUnescape(rawSecret); err != nil {
+		return "", "", false, provider.ErrBadClient
+	}
+	return id, secret, true, nil
+}
