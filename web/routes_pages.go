@@ -1,10 +1,138 @@
 package web
 
-import "github.com/gorilla/mux"
+import (
+	"context"
+	"mime"
+	"net/http"
+	"time"
 
-// routesPages registers the HTML pages of SPEC §8.
+	"github.com/gorilla/mux"
+
+	"user-registry/provider"
+)
+
+// Session lifetime of the pages: a browser sign-in lasts sessionTTL from the
+// login, with no sliding renewal, so a stolen cookie is useful for at most
+// that long. It is well inside the refresh tokens' absolute 30 days (SPEC §1).
+const sessionTTL = 12 * time.Hour
+
+// maxFormBytes bounds a form body, like the JSON API's 16 KiB.
+const maxFormBytes = 16 << 10
+
+// notBeforer is the part of storage.RevocationStore the pages need. web.Config
+// has no revocation store field, and both session backends (memstore,
+// redisstore) also keep the per-user "not before" that LogoutAll sets, so
+// routesPages type-asserts Config.Sessions to it.
+type notBeforer interface {
+	NotBefore(ctx context.Context, userID string) (time.Time, error)
+}
+
+// pages is the state of the HTML pages, built once in routesPages: parsed
+// templates, the stylesheet, and the cross-origin checker.
+type pages struct {
+	tmpl *pageTemplates
+	css  staticFile
+	// nb is nil when Config.Sessions keeps no not-before; currentUser then
+	// fails closed (503) rather than honour sessions it cannot check.
+	nb  notBeforer
+	cop *http.CrossOriginProtection
+	// ipRL counts form posts to /login, /signup and / against the client
+	// IP's budget, under the same keys as the JSON API's ipLimit, so both
+	// share one budget per address. nil when --limit-ip is 0; ipErr is set
+	// when the limit could not be built (those posts then answer 503).
+	ipRL  *provider.RateLimiter
+	ipErr error
+}
+
+// routesPages registers the HTML pages of SPEC §8: GET pages, and POSTs of
+// forms only. The JSON API (routes_api.go) registers the same POST paths
+// for every other content type; isFormPost is the rule both sides follow.
 func (s *server) routesPages(r *mux.Router) {
 	if s.cfg.Accounts == nil || s.cfg.Sessions == nil {
 		return
 	}
+	p := &pages{tmpl: mustParseTemplates(), css: mustStylesheet(), cop: http.NewCrossOriginProtection()}
+	if nb, ok := s.cfg.Sessions.(notBeforer); ok {
+		p.nb = nb
+	} else {
+		s.log.Error("pages: session store keeps no not-before; signed-in pages will answer 503")
+	}
+	spec := s.cfg.LimitIP
+	if spec == "" {
+		spec = defaultLimitIP
+	}
+	if rl, err := provider.NewRateLimiter(s.cfg.Rate, spec); err != nil {
+		p.ipErr = errLimiterConfig
+	} else if rl.Enabled() {
+		p.ipRL = rl
+	}
+	s.pages = p
+
+	r.HandleFunc("/static/style.css", p.serveCSS).Methods(http.MethodGet, http.MethodHead)
+
+	get := func(path string, h http.HandlerFunc) {
+		r.Handle(path, noStore(h)).Methods(http.MethodGet, http.MethodHead)
+	}
+	get("/", s.pageHome)
+	get("/login", s.pageLogin)
+	get("/signup", s.pageSignup)
+	get("/account", s.pageAccount)
+
+	form := func(path string, h http.HandlerFunc) {
+		r.Handle(path, noStore(s.formPost(h))).Methods(http.MethodPost).MatcherFunc(isFormPost)
+	}
+	form("/", s.postLogin) // POST / is an alias of POST /login (SPEC §3)
+	form("/login", s.postLogin)
+	form("/signup", s.postSignup)
+	form("/update", s.postUpdate)
+	form("/logout", s.postLogout)
+	form("/logout/all", s.postLogoutAll)
+}
+
+// isFormPost matches requests whose body is an HTML form
+// (application/x-www-form-urlencoded or multipart/form-data). The JSON API
+// matches the complement on the same paths.
+func isFormPost(r *http.Request, _ *mux.RouteMatch) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data")
+}
+
+// formPost parses the bounded form body, then checks the request's origin
+// (Sec-Fetch-Site / Origin, stdlib CrossOriginProtection) before the
+// handler, which checks the CSRF token against the secret it knows (the
+// session's or the pre-session cookie's, see csrf.go). Both failures are
+// 403 pages; a malformed or oversized body is a 400 page.
+func (s *server) formPost(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := s.pages.cop.Check(r); err != nil {
+			s.renderForbidden(w, r)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		var err error
+		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
+			err = r.ParseMultipartForm(maxFormBytes)
+		} else {
+			err = r.ParseForm()
+		}
+		if err != nil {
+			s.renderStatus(w, r, http.StatusBadRequest, "Bad request", "The form could not be read. Please go back and try again.")
+			return
+		}
+		next(w, r)
+	}
+}
+
+// pageIPLimit counts a login or signup form post against the client IP's
+// budget (SPEC §3, SEC-38). The error (a *provider.RateLimitError, or one
+// wrapping storage.ErrUnavailable) is shown on the form by the caller.
+func (s *server) pageIPLimit(r *http.Request) error {
+	if s.pages.ipErr != nil {
+		return s.pages.ipErr
+	}
+	if s.pages.ipRL == nil {
+		return nil
+	}
+	_, err := s.pages.ipRL.Allow(r.Context(), ipRateKey(clientIP(r, s.cfg.TrustedProxies)))
+	return err
 }

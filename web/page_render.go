@@ -1,0 +1,162 @@
+package web
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"html/template"
+	"net/http"
+	"strconv"
+	"time"
+
+	"user-registry/provider"
+	"user-registry/storage"
+)
+
+// The templates and the stylesheet are compiled into the binary, so a
+// deployment is one file and pages cannot drift from the code.
+//
+//go:embed templates/*.html static/style.css
+var pageFS embed.FS
+
+// pageNames are the templates, each rendered inside layout.html.
+var pageNames = []string{"login", "signup", "account", "message"}
+
+// pageTemplates holds one parsed template set per page.
+type pageTemplates struct {
+	byName   map[string]*template.Template
+	cssQuery string // "?v=<hash>" so the long-cached stylesheet changes URL when it changes
+}
+
+// mustParseTemplates parses the embedded templates. They are part of the
+// binary, so a parse error is a build defect: it panics at New, which every
+// test exercises, rather than at the first request.
+func mustParseTemplates() *pageTemplates {
+	css, err := pageFS.ReadFile("static/style.css")
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(css)
+	t := &pageTemplates{byName: map[string]*template.Template{}, cssQuery: "?v=" + hex.EncodeToString(sum[:6])}
+	for _, name := range pageNames {
+		t.byName[name] = template.Must(template.New("layout.html").ParseFS(pageFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return t
+}
+
+// pageData is what every page template sees. Fields a page does not use
+// stay empty.
+type pageData struct {
+	Title    string
+	CSSURL   string
+	SignedIn bool
+	CSRF     string // masked CSRF token for the page's forms
+	Flash    string // success message
+	Error    string // error message
+	Next     string // pending /oauth2/authorize path (login, signup)
+
+	// Form values and account details.
+	Email        string
+	Phone        string
+	Discoverable bool
+	// Message page.
+	Heading, Body, LinkURL, LinkText string
+}
+
+// render writes the page with status. The page is rendered into a buffer
+// first so a template failure becomes a clean 500, never half a page.
+func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
+	d.CSSURL = "/static/style.css" + s.pages.tmpl.cssQuery
+	var buf bytes.Buffer
+	if err := s.pages.tmpl.byName[name].Execute(&buf, d); err != nil {
+		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
+		http.Error(w, "Internal server error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(buf.Bytes())
+	}
+}
+
+// renderStatus shows a plain message page (errors the forms cannot show
+// inline: 403, 400 bodies, 503).
+func (s *server) renderStatus(w http.ResponseWriter, r *http.Request, status int, heading, body string) {
+	s.render(w, r, status, "message", pageData{Title: heading, Heading: heading, Body: body, LinkURL: "/", LinkText: "Continue"})
+}
+
+// renderForbidden is the answer to a form post with a missing or wrong
+// CSRF token, or from another origin (SPEC §8: 403).
+func (s *server) renderForbidden(w http.ResponseWriter, r *http.Request) {
+	s.renderStatus(w, r, http.StatusForbidden, "Forbidden",
+		"This form has expired or did not come from this site. Please go back, reload the page and try again.")
+}
+
+// pageError maps an error to the status and text a page shows, through
+// the same errTable as the JSON API, so both answer alike. Unknown errors
+// are logged once and shown generically (500). A 429 sets Retry-After and
+// a 503 is logged, as writeError does.
+func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) (int, string) {
+	row, ok := lookupError(err)
+	if !ok {
+		s.log.ErrorContext(r.Context(), "unhandled error", "path", r.URL.Path, "err", err)
+		return http.StatusInternalServerError, "Something went wrong. Please try again."
+	}
+	var rl *provider.RateLimitError
+	if errors.As(err, &rl) {
+		w.Header().Set("Retry-After", strconv.Itoa(rl.Seconds()))
+	}
+	if row.status == http.StatusServiceUnavailable {
+		s.log.WarnContext(r.Context(), "backend unavailable", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "1")
+	}
+	if row.message != "" {
+		return row.status, row.message
+	}
+	if msg := provider.Message(err); msg != "" {
+		return row.status, msg
+	}
+	return row.status, errorText(err, row)
+}
+
+// renderUnavailable is the page for a failure outside any form (loading
+// the session or the user): 503 when a store is down, else 500.
+func (s *server) renderFailure(w http.ResponseWriter, r *http.Request, err error) {
+	status, msg := s.pageError(w, r, err)
+	if errors.Is(err, storage.ErrUnavailable) {
+		msg = "The service is temporarily unavailable. Please try again in a moment."
+	}
+	s.renderStatus(w, r, status, http.StatusText(status), msg)
+}
+
+// staticFile is an embedded asset served with a long cache: its URL
+// carries a content hash (cssQuery), so a new version is a new URL.
+type staticFile struct {
+	body    []byte
+	etag    string
+	modTime time.Time
+}
+
+func mustStylesheet() staticFile {
+	b, err := pageFS.ReadFile("static/style.css")
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return staticFile{body: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+}
+
+// serveCSS serves /static/style.css, cacheable for a year (immutable: the
+// pages link it with a content-hash query).
+func (p *pages) serveCSS(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/css; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	h.Set("ETag", p.css.etag)
+	http.ServeContent(w, r, "style.css", p.css.modTime, bytes.NewReader(p.css.body))
+}

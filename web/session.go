@@ -1,0 +1,203 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"user-registry/provider"
+	"user-registry/storage"
+)
+
+// Session cookie names (SPEC §8, SEC-40). Over TLS the cookie carries the
+// __Host- prefix, which browsers accept only with Secure, Path=/ and no
+// Domain, so a sibling subdomain cannot plant or overwrite it.
+const (
+	sessionCookieTLS   = "__Host-ur_session"
+	sessionCookiePlain = "ur_session"
+)
+
+// errNoNotBefore: the session store cannot say whether "log out everywhere"
+// killed a session; the pages fail closed with 503.
+var errNoNotBefore = fmt.Errorf("%w: session store keeps no not-before", storage.ErrUnavailable)
+
+// pageSecure reports whether the browser reached us over HTTPS: we terminate
+// TLS (Config.TLS or r.TLS), or a trusted proxy (Config.TrustedProxies, the
+// socket peer) says X-Forwarded-Proto: https. Untrusted peers cannot turn
+// it on (or off) with the header.
+func (s *server) pageSecure(r *http.Request) bool {
+	if s.cfg.TLS || r.TLS != nil {
+		return true
+	}
+	if !strings.EqualFold(strings.TrimSpace(r.Header.Get("X-Forwarded-Proto")), "https") {
+		return false
+	}
+	// Same trust rule as clientIP: only the socket peer decides.
+	return isTrustedProxy(parseHostAddr(r.RemoteAddr), s.cfg.TrustedProxies)
+}
+
+// sessionCookieName is the cookie the pages use for this request.
+func (s *server) sessionCookieName(r *http.Request) string {
+	if s.pageSecure(r) {
+		return sessionCookieTLS
+	}
+	return sessionCookiePlain
+}
+
+// pageRandom returns n random bytes (crypto/rand; it never fails on
+// supported platforms).
+func pageRandom(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// pageSessionID is the key a session is stored under: the SHA-256 of the
+// cookie's 256-bit random value, so a dump of Redis holds no usable cookie.
+func pageSessionID(cookieValue string) string {
+	sum := sha256.Sum256([]byte(cookieValue))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// currentUser returns the signed-in user of a browser request and the
+// session, for the pages and for the OAuth endpoints (GET /oauth2/authorize,
+// the consent page). It reads the session cookie only, never a Bearer
+// token. A session counts when it exists, has not expired, and was created
+// at or after the user's not-before ("log out everywhere", password
+// reset), and its user still exists.
+//
+// ok is false, with a nil error, when the request is not signed in; err is
+// non-nil (wrapping storage.ErrUnavailable: answer 503) when a store could
+// not be read, so the caller fails closed. Callers that need a sign-in
+// should call loginRedirect when ok is false. The returned Session.ID is
+// the store key (a hash), not the cookie value.
+func (s *server) currentUser(r *http.Request) (storage.User, storage.Session, bool, error) {
+	c, err := r.Cookie(s.sessionCookieName(r))
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	ctx := r.Context()
+	sess, err := s.cfg.Sessions.Session(ctx, pageSessionID(c.Value))
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	if err != nil {
+		return storage.User{}, storage.Session{}, false, fmt.Errorf("web: load session: %w", err)
+	}
+	if !time.Now().Before(sess.ExpiresAt) {
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	if s.pages == nil || s.pages.nb == nil {
+		return storage.User{}, storage.Session{}, false, errNoNotBefore
+	}
+	nb, err := s.pages.nb.NotBefore(ctx, sess.UserID)
+	if err != nil {
+		return storage.User{}, storage.Session{}, false, fmt.Errorf("web: session not-before: %w", err)
+	}
+	if !nb.IsZero() && sess.CreatedAt.Before(nb) {
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	u, err := s.cfg.Accounts.Me(ctx, sess.UserID)
+	if errors.Is(err, provider.ErrUnauthenticated) {
+		return storage.User{}, storage.Session{}, false, nil // account deleted
+	}
+	if err != nil {
+		return storage.User{}, storage.Session{}, false, err
+	}
+	return u, sess, true, nil
+}
+
+// startPageSession creates a session for u and sets its cookie. A session
+// the request already had is deleted first: a sign-in always gets a fresh
+// id (no session fixation).
+func (s *server) startPageSession(w http.ResponseWriter, r *http.Request, u storage.User) error {
+	if err := s.deleteRequestSession(r); err != nil {
+		return err
+	}
+	value := base64.RawURLEncoding.EncodeToString(pageRandom(32))
+	now := time.Now()
+	sess := storage.Session{
+		ID:        pageSessionID(value),
+		UserID:    u.ID,
+		CSRFKey:   pageRandom(32),
+		CreatedAt: now,
+		ExpiresAt: now.Add(sessionTTL),
+	}
+	if err := s.cfg.Sessions.CreateSession(r.Context(), sess); err != nil {
+		return fmt.Errorf("web: create session: %w", err)
+	}
+	http.SetCookie(w, s.pageCookie(r, s.sessionCookieName(r), value, int(sessionTTL.Seconds())))
+	return nil
+}
+
+// endPageSession clears the session cookie and deletes the request's
+// session from the store. The cookie is cleared even when the store fails
+// (the error is returned).
+func (s *server) endPageSession(w http.ResponseWriter, r *http.Request) error {
+	if _, err := r.Cookie(s.sessionCookieName(r)); err == nil {
+		http.SetCookie(w, s.pageCookie(r, s.sessionCookieName(r), "", -1))
+	}
+	return s.deleteRequestSession(r)
+}
+
+// deleteRequestSession deletes the session named by the request's cookie,
+// if any. Idempotent.
+func (s *server) deleteRequestSession(r *http.Request) error {
+	c, err := r.Cookie(s.sessionCookieName(r))
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return nil
+	}
+	if err := s.cfg.Sessions.DeleteSession(r.Context(), pageSessionID(c.Value)); err != nil {
+		return fmt.Errorf("web: delete session: %w", err)
+	}
+	return nil
+}
+
+// pageCookie builds a cookie of the pages: HttpOnly, SameSite=Lax (sent on
+// top-level navigations back from a relying party, not on cross-site
+// posts), Path=/, Secure when served over HTTPS. maxAge < 0 deletes.
+func (s *server) pageCookie(r *http.Request, name, value string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.pageSecure(r),
+	}
+}
+
+// loginRedirect sends a signed-out browser to the login page (303), which
+// returns it to next after sign-in when next is a local /oauth2/authorize
+// path (see safeNext; anything else is dropped and the user lands on
+// /account). The OAuth engineer calls it from GET /oauth2/authorize with
+// r.URL.RequestURI().
+func loginRedirect(w http.ResponseWriter, r *http.Request, next string) {
+	target := "/login"
+	if n, ok := safeNext(next); ok {
+		target += "?next=" + url.QueryEscape(n)
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// safeNext returns next when it is a local path to the authorization
+// endpoint ("/oauth2/authorize" with an optional query), reassembled from
+// its parsed parts; anything else (other paths, "//evil.com",
+// "https://evil.com", "/\evil.com", control characters) is refused, so
+// the login form is never an open redirect.
+func safeNext(next string) (string, bool) {
+	if next == "" || len(next) > 4096 || strings.ContainsAny(next, "\\\r\n\t") {
+		return "", false
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		u.Path != "/oauth2/authorize" || strings.HasPrefix(next, "//") {
+		return "", false
+	}
+	if u.RawQuery == "" {
+		return u.Path, true
+	}
+	return u.Path + "?" + u.RawQuery, true
+}
