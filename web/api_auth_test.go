@@ -178,7 +178,7 @@ func TestAPIRefresh(t *testing.T) {
 			for _, body := range []string{
 				`{"refresh_token":"nope"}`, // malformed
 				jsonBody(map[string]string{"refresh_token": uuid.NewString() + ".AAAA"}), // unknown family
-				jsonBody(map[string]string{"refresh_token": access1}),                     // an access token
+				jsonBody(map[string]string{"refresh_token": access1}),                    // an access token
 			} {
 				wantMessage(t, call(t, h, "POST", "/refresh", body), 401, "Invalid or expired token.")
 			}
