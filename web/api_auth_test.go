@@ -86,7 +86,7 @@ func TestAPIRequestDecoding(t *testing.T) {
 		{"update wrong type", "PATCH", "/update", `{"discoverable":"true"}`, "application/json", true, 400, "Malformed JSON body"},
 		{"update text/plain", "POST", "/update", `{}`, "text/plain", true, 415, "Content-Type must be application/json"},
 		{"password unknown field", "POST", "/password", `{"current_password":"a","new_password":"b","x":1}`, "application/json", true, 400, "Malformed JSON body"},
-		{"wrong method", "PUT", "/signup", `{}`, "application/json", false, 405, "Method not allowed"},
+		{"wrong method", "PUT", "/refresh", `{}`, "application/json", false, 405, "Method not allowed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
