@@ -1,8 +1,10 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -154,4 +156,49 @@ func FuzzSignupRequest(f *testing.F) {
 			t.Fatalf("POST /signup %q = %d %s", body, r.Status, r.Raw)
 		}
 	})
+}
+
+// TestAPILogsNoSecrets runs every credential-carrying request, failing and
+// succeeding, with debug logging and the stores failing part of the time,
+// and checks no password or token reaches the log (SEC-43).
+func TestAPILogsNoSecrets(t *testing.T) {
+	var buf bytes.Buffer
+	eph := &flakyStore{Store: memstore.New()}
+	h := newLocalAPI(t, eph, nil, func(c *Config, _ *provider.AccountsConfig) {
+		c.Log = slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	const pw, next = "canary-password-1f3e", "canary-password-9b7d"
+	signup := call(t, h, "POST", "/signup", jsonBody(map[string]string{"email": "log@example.com", "password": pw}))
+	if signup.Status != 201 {
+		t.Fatalf("signup = %d %s", signup.Status, signup.Raw)
+	}
+	access, refresh := login(t, h, "log@example.com", pw)
+	secrets := []string{pw, next, access, refresh}
+	call(t, h, "POST", "/login", jsonBody(map[string]string{"email": "log@example.com", "password": next}))
+	call(t, h, "GET", "/me?access_token="+access, "")
+	call(t, h, "POST", "/refresh", jsonBody(map[string]string{"refresh_token": refresh + "x"}))
+	eph.down.Store(true)
+	for _, r := range []apiResp{
+		call(t, h, "POST", "/login", jsonBody(map[string]string{"email": "log@example.com", "password": pw})),
+		call(t, h, "POST", "/refresh", jsonBody(map[string]string{"refresh_token": refresh})),
+		call(t, h, "GET", "/me", "", withToken(access)),
+	} {
+		if r.Status != http.StatusServiceUnavailable {
+			t.Fatalf("store down: %d %s", r.Status, r.Raw)
+		}
+	}
+	eph.down.Store(false)
+	r := call(t, h, "POST", "/password", jsonBody(map[string]string{"current_password": pw, "new_password": next}), withToken(access))
+	if r.Status != 200 {
+		t.Fatalf("password = %d %s", r.Status, r.Raw)
+	}
+	secrets = append(secrets, r.str("access_token"), r.str("refresh_token"))
+	if buf.Len() == 0 {
+		t.Fatal("nothing was logged; the test proves nothing")
+	}
+	for _, s := range secrets {
+		if strings.Contains(buf.String(), s) {
+			t.Fatalf("log contains a secret %.12s…:\n%s", s, buf.String())
+		}
+	}
 }
