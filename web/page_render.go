@@ -30,16 +30,12 @@ type pageTemplates struct {
 	cssQuery string // "?v=<hash>" so the long-cached stylesheet changes URL when it changes
 }
 
-// mustParseTemplates parses the embedded templates. They are part of the
-// binary, so a parse error is a build defect: it panics at New, which every
-// test exercises, rather than at the first request.
-func mustParseTemplates() *pageTemplates {
-	css, err := pageFS.ReadFile("static/style.css")
-	if err != nil {
-		panic(err)
-	}
-	sum := sha256.Sum256(css)
-	t := &pageTemplates{byName: map[string]*template.Template{}, cssQuery: "?v=" + hex.EncodeToString(sum[:6])}
+// mustParseTemplates parses the embedded templates, linking the stylesheet
+// css by its content hash. They are part of the binary, so a parse error is
+// a build defect: it panics at New, which every test exercises, rather than
+// at the first request.
+func mustParseTemplates(css staticFile) *pageTemplates {
+	t := &pageTemplates{byName: map[string]*template.Template{}, cssQuery: "?v=" + css.etag[1:13]}
 	for _, name := range pageNames {
 		t.byName[name] = template.Must(template.New("layout.html").ParseFS(pageFS, "templates/layout.html", "templates/"+name+".html"))
 	}
@@ -124,8 +120,9 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) (i
 	return row.status, errorText(err, row)
 }
 
-// renderUnavailable is the page for a failure outside any form (loading
-// the session or the user): 503 when a store is down, else 500.
+// renderFailure is the page for a failure outside any form (loading the
+// session or the user, ending a session): 503 when a store is down, else
+// 500.
 func (s *server) renderFailure(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := s.pageError(w, r, err)
 	if errors.Is(err, storage.ErrUnavailable) {

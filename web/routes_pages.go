@@ -51,7 +51,8 @@ func (s *server) routesPages(r *mux.Router) {
 	if s.cfg.Accounts == nil || s.cfg.Sessions == nil {
 		return
 	}
-	p := &pages{tmpl: mustParseTemplates(), css: mustStylesheet(), cop: http.NewCrossOriginProtection()}
+	css := mustStylesheet()
+	p := &pages{tmpl: mustParseTemplates(css), css: css, cop: http.NewCrossOriginProtection()}
 	if nb, ok := s.cfg.Sessions.(notBeforer); ok {
 		p.nb = nb
 	} else {
