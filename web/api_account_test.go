@@ -24,14 +24,14 @@ func TestAPILogout(t *testing.T) {
 				wantMessage(t, call(t, h, method, "/logout", "", withToken(access)), 200, "Successfully logged out")
 				// The same token is dead everywhere, and so is its session's
 				// refresh token (SEC-12); another session lives on.
-				wantMessage(t, call(t, h, "GET", "/me", "", withToken(access)), 401, "Invalid or expired token")
-				wantMessage(t, call(t, h, method, "/logout", "", withToken(access)), 401, "Invalid or expired token")
+				wantMessage(t, call(t, h, "GET", "/me", "", withToken(access)), 401, "Invalid or expired token.")
+				wantMessage(t, call(t, h, method, "/logout", "", withToken(access)), 401, "Invalid or expired token.")
 				wantMessage(t, call(t, h, "POST", "/refresh", jsonBody(map[string]string{"refresh_token": refresh})), 401, "Invalid or expired token.")
 				if r := call(t, h, "GET", "/me", "", withToken(other)); r.Status != 200 {
 					t.Fatalf("other session: /me = %d %s", r.Status, r.Raw)
 				}
 				wantMessage(t, call(t, h, method, "/logout", ""), 401, "Missing bearer token")
-				wantMessage(t, call(t, h, method, "/logout", "", withToken("not.a.jwt")), 401, "Invalid or expired token")
+				wantMessage(t, call(t, h, method, "/logout", "", withToken("not.a.jwt")), 401, "Invalid or expired token.")
 			})
 		}
 	}
@@ -50,7 +50,7 @@ func TestAPILogoutAll(t *testing.T) {
 
 			wantMessage(t, call(t, h, "POST", "/logout/all", "", withToken(a1)), 200, "Logged out everywhere")
 			for _, tok := range []string{a1, a2} {
-				wantMessage(t, call(t, h, "GET", "/me", "", withToken(tok)), 401, "Invalid or expired token")
+				wantMessage(t, call(t, h, "GET", "/me", "", withToken(tok)), 401, "Invalid or expired token.")
 			}
 			for _, rt := range []string{r1, r2} {
 				wantMessage(t, call(t, h, "POST", "/refresh", jsonBody(map[string]string{"refresh_token": rt})), 401, "Invalid or expired token.")
@@ -185,7 +185,7 @@ func TestAPIChangePassword(t *testing.T) {
 			}
 			wantTokens(t, call(t, h, "POST", "/refresh", jsonBody(map[string]string{"refresh_token": freshRefresh})))
 			for _, tok := range []string{access, other} {
-				wantMessage(t, call(t, h, "GET", "/me", "", withToken(tok)), 401, "Invalid or expired token")
+				wantMessage(t, call(t, h, "GET", "/me", "", withToken(tok)), 401, "Invalid or expired token.")
 			}
 			wantMessage(t, call(t, h, "POST", "/login", jsonBody(map[string]string{"email": "pw@example.com", "password": testPassword})), 401, "Wrong password.")
 			login(t, h, "pw@example.com", next)
@@ -208,7 +208,7 @@ func TestAPIDeleteAccount(t *testing.T) {
 			if r.Status != http.StatusNoContent {
 				t.Fatalf("delete = %d %s", r.Status, r.Raw)
 			}
-			wantMessage(t, call(t, h, "GET", "/me", "", withToken(access)), 401, "Invalid or expired token")
+			wantMessage(t, call(t, h, "GET", "/me", "", withToken(access)), 401, "Invalid or expired token.")
 			wantMessage(t, call(t, h, "POST", "/refresh", jsonBody(map[string]string{"refresh_token": refresh})), 401, "Invalid or expired token.")
 			wantMessage(t, call(t, h, "POST", "/login", jsonBody(map[string]string{"email": "del@example.com", "password": testPassword})), 401, "User does not exist.")
 			signup(t, h, "del@example.com") // the address is free again

@@ -173,7 +173,7 @@ func TestAPIRefresh(t *testing.T) {
 			reuse := call(t, h, "POST", "/refresh", jsonBody(map[string]string{"refresh_token": r1}))
 			wantMessage(t, reuse, 401, "Invalid or expired token.")
 			wantMessage(t, call(t, h, "POST", "/refresh", jsonBody(map[string]string{"refresh_token": r2})), 401, "Invalid or expired token.")
-			wantMessage(t, call(t, h, "GET", "/me", "", withToken(access2)), 401, "Invalid or expired token")
+			wantMessage(t, call(t, h, "GET", "/me", "", withToken(access2)), 401, "Invalid or expired token.")
 
 			for _, body := range []string{
 				`{"refresh_token":"nope"}`, // malformed
