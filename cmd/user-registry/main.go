@@ -66,6 +66,10 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdDomains(ctx, args[1:], e)
 	case "clients":
 		err = cmdClients(ctx, args[1:], e)
+	case "keys":
+		err = cmdKeys(ctx, args[1:], e)
+	case "users":
+		err = cmdUsers(ctx, args[1:], e)
 	default:
 		fmt.Fprintf(e.stderr, "unknown command %q\n\n%s\n", args[0], mainUsage)
 		return 2
