@@ -108,7 +108,7 @@ func newClient(o Options) (redis.UniversalClient, error) {
 		}), nil
 	case len(o.SentinelAddrs) > 0:
 		if o.MasterName == "" {
-			return nil, errors.New("Sentinel addresses given without a master name")
+			return nil, errors.New("sentinel addresses given without a master name")
 		}
 		return redis.NewFailoverClient(&redis.FailoverOptions{
 			MasterName: o.MasterName, SentinelAddrs: o.SentinelAddrs,

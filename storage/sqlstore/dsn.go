@@ -41,7 +41,7 @@ func SQLitePath(dsn string) (path string, ok bool) {
 // reading to writing. WAL mode is set once by Open (see enableWAL).
 func sqliteDriverDSN(path string) (string, error) {
 	if strings.ContainsAny(path, "?#") || strings.HasPrefix(path, "file:") {
-		return "", fmt.Errorf("%w: sqlite path %q must not contain '?' or '#' or start with file:", errBadDSN, path)
+		return "", fmt.Errorf("%w: sqlite path %q must not contain '?' or '#' or start with \"file\"", errBadDSN, path)
 	}
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout(10000)")

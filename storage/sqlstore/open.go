@@ -89,7 +89,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	case strings.HasPrefix(dsn, sqlitePrefix):
 		path, ok := SQLitePath(dsn)
 		if !ok {
-			return nil, fmt.Errorf("%w: want sqlite:PATH or sqlite::memory:", errBadDSN)
+			return nil, fmt.Errorf("%w: want sqlite:PATH or sqlite::memory: as the DSN", errBadDSN)
 		}
 		d, err := sqliteDriverDSN(path)
 		if err != nil {
