@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -56,11 +57,42 @@ func cli(t *testing.T, extraEnv []string, args ...string) (string, string, int) 
 	return stdout.String(), stderr.String(), code
 }
 
-var servingRE = regexp.MustCompile(`msg=serving addr=(\S+)`)
+// servingRE finds the listen address in the text or JSON log line.
+var servingRE = regexp.MustCompile(`msg=serving addr=(\S+)|"msg":"serving","addr":"([^"]+)"`)
+
+// server is a running `serve` process.
+type server struct {
+	base string
+	stop func() // SIGTERM, wait; idempotent
+	logs *syncBuffer
+}
+
+// syncBuffer collects the server's stderr from its reader goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) add(line string) {
+	b.mu.Lock()
+	b.buf.WriteString(line + "\n")
+	b.mu.Unlock()
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // serve starts `serve` on a free port and returns its base URL; the server
 // is stopped with SIGTERM at cleanup and must exit 0 (graceful shutdown).
 func serve(t *testing.T, extraEnv []string, args ...string) string {
+	t.Helper()
+	return startServer(t, extraEnv, args...).base
+}
+
+func startServer(t *testing.T, extraEnv []string, args ...string) *server {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, extraEnv...)
@@ -73,44 +105,52 @@ func serve(t *testing.T, extraEnv []string, args ...string) string {
 		t.Fatal(err)
 	}
 	addr := make(chan string, 1)
-	var logs bytes.Buffer
+	logs := &syncBuffer{}
+	readerDone := make(chan struct{})
 	go func() {
+		defer close(readerDone)
 		sc := bufio.NewScanner(stderr)
+		found := false
 		for sc.Scan() {
-			logs.WriteString(sc.Text() + "\n")
-			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil {
-				addr <- m[1]
+			logs.add(sc.Text())
+			if m := servingRE.FindStringSubmatch(sc.Text()); m != nil && !found {
+				found = true
+				addr <- m[1] + m[2]
 			}
 		}
 		close(addr)
 	}()
-	var base string
+	srv := &server{logs: logs}
 	select {
 	case a, ok := <-addr:
 		if !ok {
 			cmd.Wait()
 			t.Fatalf("serve exited before listening:\n%s", logs.String())
 		}
-		base = "http://" + a
+		srv.base = "http://" + a
 	case <-time.After(60 * time.Second):
 		cmd.Process.Kill()
 		t.Fatalf("serve did not start:\n%s", logs.String())
 	}
-	t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve did not exit cleanly on SIGTERM: %v", err)
+	var once sync.Once
+	srv.stop = func() {
+		once.Do(func() {
+			cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan error, 1)
+			go func() { <-readerDone; done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("serve did not exit cleanly on SIGTERM: %v\n%s", err, logs.String())
+				}
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill()
+				t.Errorf("serve did not stop on SIGTERM")
 			}
-		case <-time.After(30 * time.Second):
-			cmd.Process.Kill()
-			t.Errorf("serve did not stop on SIGTERM")
-		}
-	})
-	return base
+		})
+	}
+	t.Cleanup(srv.stop)
+	return srv
 }
 
 func getJSON(t *testing.T, url string) (int, map[string]any) {
