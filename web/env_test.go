@@ -126,6 +126,12 @@ func newTestEnv(t *testing.T, backend string, opts ...envOption) *testEnv {
 		t.Fatal(err)
 	}
 	cfg.Accounts = env.Accounts
+	if cfg.Clients != nil && cfg.CodeFlow == nil { // the code flow needs clients (oauth_flow_test.go)
+		cfg.CodeFlow, err = provider.NewCodeFlow(env.Accounts, cfg.Clients, env.Eph, env.Eph, env.Eph, env.Tokens, provider.CodeFlowConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	env.Config = cfg
 	env.Handler = New(cfg)
 	env.Server.Config.Handler = env.Handler

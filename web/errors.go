@@ -46,6 +46,7 @@ var errTable = []errorRow{
 	{provider.ErrInvalidScope, http.StatusBadRequest, "invalid_scope", ""},
 	{oauth2errors.ErrInvalidScope, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid"},
 	{provider.ErrInvalidTarget, http.StatusBadRequest, "invalid_target", ""},
+	{provider.ErrInvalidGrant, http.StatusBadRequest, "invalid_grant", ""},
 	{provider.ErrUnsupportedGrant, http.StatusBadRequest, "unsupported_grant_type", ""},
 	{oauth2errors.ErrUnsupportedGrantType, http.StatusBadRequest, "unsupported_grant_type", "The grant type is not supported"},
 	{oauth2errors.ErrInvalidGrant, http.StatusBadRequest, "invalid_grant", "The grant is invalid or expired"},

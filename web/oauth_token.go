@@ -26,13 +26,16 @@ type tokenRequest struct {
 	scope        string
 	domain       string   // optional; must be the client's own (SEC-21)
 	audience     []string // audience and resource (RFC 8707) values
+	// authorization_code and refresh_token grants (oauth_grants.go).
+	code, redirectURI, codeVerifier, refreshToken string
 }
 
 // tokenEndpoint serves POST /oauth2/token and POST /authority-token.
 type tokenEndpoint struct {
 	log      *slog.Logger
 	srv      *goserver.Server
-	jsonBody bool // /authority-token also takes a JSON body
+	jsonBody bool        // /authority-token also takes a JSON body
+	grants   *codeGrants // authorization_code and refresh_token; nil: unsupported
 }
 
 func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -51,9 +54,13 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = provider.InvalidRequest("grant_type is required")
 	case provider.GrantClientCredentials:
 		tok, claims, err = e.clientCredentials(r.Context(), r, &req)
-	// authorization_code and refresh_token get their cases here when the
-	// code flow lands; until then they are unsupported like password and
-	// implicit, which never will be (SEC-22).
+	case provider.GrantAuthorizationCode, provider.GrantRefreshToken:
+		if e.grants != nil {
+			e.grants.serve(w, r, e.log, &req)
+			return
+		}
+		err = provider.ErrUnsupportedGrant
+	// password and implicit are never supported (SEC-22).
 	default:
 		err = provider.ErrUnsupportedGrant
 	}
@@ -164,7 +171,9 @@ func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 			name string
 			dst  *string
 		}{{"grant_type", &req.grantType}, {"scope", &req.scope}, {"domain", &req.domain},
-			{"client_id", &bodyID}, {"client_secret", &bodySecret}} {
+			{"client_id", &bodyID}, {"client_secret", &bodySecret},
+			{"code", &req.code}, {"redirect_uri", &req.redirectURI}, {"code_verifier", &req.codeVerifier},
+			{"refresh_token", &req.refreshToken}} {
 			if *p.dst, err = single(p.name); err != nil {
 				return req, err
 			}

@@ -22,7 +22,7 @@ import (
 var pageFS embed.FS
 
 // pageNames are the templates, each rendered inside layout.html.
-var pageNames = []string{"login", "signup", "account", "message"}
+var pageNames = []string{"login", "signup", "account", "message", "consent", "oauth_error"}
 
 // pageTemplates holds one parsed template set per page.
 type pageTemplates struct {
@@ -59,6 +59,8 @@ type pageData struct {
 	Discoverable bool
 	// Message page.
 	Heading, Body, LinkURL, LinkText string
+	// Consent page (oauth_consent.go).
+	Consent *consentView
 }
 
 // render writes the page with status. The page is rendered into a buffer

@@ -49,6 +49,6 @@ func (s *server) routesOAuth(r *mux.Router) {
 		ttl = t.AccessTTL()
 	}
 	srv := newGoOAuth2(s.cfg.Clients, &authorityGenerator{clients: s.cfg.Clients, limit: limit}, ttl)
-	r.Handle("/oauth2/token", &tokenEndpoint{log: s.log, srv: srv}).Methods(http.MethodPost)
+	r.Handle("/oauth2/token", &tokenEndpoint{log: s.log, srv: srv, grants: s.newCodeGrants(limit)}).Methods(http.MethodPost)
 	r.Handle("/authority-token", &tokenEndpoint{log: s.log, srv: srv, jsonBody: true}).Methods(http.MethodPost)
 }

@@ -34,7 +34,11 @@ type Config struct {
 	// Clients registers and authenticates OAuth clients and issues
 	// authority tokens (SPEC §5); nil leaves /clients and the token
 	// endpoints out.
-	Clients  *provider.Clients
+	Clients *provider.Clients
+	// CodeFlow serves /oauth2/authorize, the consent page and the
+	// authorization_code and refresh_token grants (SPEC §7); nil leaves
+	// them out. It needs Clients and the pages (Accounts, Sessions).
+	CodeFlow *provider.CodeFlow
 	Sessions storage.SessionStore // browser sessions
 	Rate     storage.RateStore    // rate-limit counters shared by all nodes
 	// GenericLoginErrors selects --login-errors generic (SEC-27).
@@ -86,6 +90,7 @@ func New(cfg Config) http.Handler {
 	s.routesAPI(r)
 	s.routesPages(r)
 	s.routesOAuth(r)
+	s.routesCodeFlow(r) // /oauth2/authorize and the consent page (oauth_authorize.go)
 
 	var h http.Handler = r
 	h = securityHeaders(h)

@@ -100,6 +100,11 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		ln.Close()
 		return err
 	}
+	codeFlow, err := provider.NewCodeFlow(accounts, clients, eph, eph, eph, tokens, provider.CodeFlowConfig{Log: log})
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	proxies, err := parseCIDRs(c.TrustedProxies)
 	if err != nil {
 		ln.Close()
@@ -117,6 +122,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		Domains:            db,
 		Policy:             policy,
 		Clients:            clients,
+		CodeFlow:           codeFlow,
 		Sessions:           eph,
 		Rate:               eph.Rate(),
 		GenericLoginErrors: c.LoginErrors == "generic",

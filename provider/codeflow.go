@@ -1,0 +1,314 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"user-registry/keys"
+	"user-registry/storage"
+)
+
+// Defaults of CodeFlowConfig.
+const (
+	// DefaultCodeTTL is the lifetime of an authorization code (SEC-42:
+	// at most 60 s).
+	DefaultCodeTTL = 60 * time.Second
+	// DefaultConsentTTL is how long an approval is remembered.
+	DefaultConsentTTL = 30 * 24 * time.Hour
+)
+
+// codeBytes is the entropy of an authorization code: 256 bits.
+const codeBytes = 32
+
+// ErrInvalidGrant: an authorization code or refresh token that is unknown,
+// expired, used, issued to another client or for another redirect URI, or
+// a wrong PKCE verifier (invalid_grant, 400). Variants carry a more
+// specific message.
+var ErrInvalidGrant error = &clientError{msg: "The authorization grant is invalid, expired or was issued to another client"}
+
+func invalidGrant(msg string) error { return clientErrorf(ErrInvalidGrant, msg) }
+
+// CodeFlowConfig configures CodeFlow; zero values take the defaults.
+type CodeFlowConfig struct {
+	CodeTTL    time.Duration
+	ConsentTTL time.Duration
+	Now        func() time.Time // nil: time.Now
+	Log        *slog.Logger     // nil: discard
+}
+
+// idMinter is what the code flow needs of keys.Tokens for ID tokens.
+type idMinter interface {
+	MintIDFor(ctx context.Context, c keys.IDClaims, accessToken string) (string, keys.IDClaims, error)
+}
+
+// CodeFlow is the authorization code flow with PKCE for third-party apps
+// (SPEC §7): validating authorization requests, consent, codes, and the
+// authorization_code and refresh_token grants. Safe for concurrent use.
+type CodeFlow struct {
+	accounts *Accounts
+	clients  *Clients
+	sessions storage.SessionStore
+	refresh  storage.RefreshStore
+	rev      storage.RevocationStore
+	ids      idMinter
+	cfg      CodeFlowConfig
+}
+
+// NewCodeFlow wires the code flow. Every dependency is required.
+func NewCodeFlow(accounts *Accounts, clients *Clients, sessions storage.SessionStore, refresh storage.RefreshStore,
+	rev storage.RevocationStore, ids idMinter, cfg CodeFlowConfig) (*CodeFlow, error) {
+	if accounts == nil || clients == nil || sessions == nil || refresh == nil || rev == nil || ids == nil {
+		return nil, errors.New("provider: code flow: missing dependency")
+	}
+	if cfg.CodeTTL <= 0 || cfg.CodeTTL > DefaultCodeTTL {
+		cfg.CodeTTL = DefaultCodeTTL
+	}
+	if cfg.ConsentTTL <= 0 {
+		cfg.ConsentTTL = DefaultConsentTTL
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	return &CodeFlow{accounts: accounts, clients: clients, sessions: sessions, refresh: refresh, rev: rev, ids: ids, cfg: cfg}, nil
+}
+
+// IssueCode stores a new authorization code for user u, who signed in at
+// authTime, under request req, and returns it. The code is 256 random bits;
+// only its hash is stored, with the client, redirect URI, scope, nonce, PKCE
+// challenge and a fresh family id (the sid of every token minted from it),
+// for CodeTTL. Errors wrap storage.ErrUnavailable.
+func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.Time, req AuthorizeRequest) (string, error) {
+	b := make([]byte, codeBytes)
+	rand.Read(b) // never fails (crypto/rand since Go 1.24)
+	code := base64.RawURLEncoding.EncodeToString(b)
+	now := f.cfg.Now()
+	err := f.sessions.SaveCode(ctx, storage.AuthCode{
+		Hash:          hashCode(code),
+		ClientID:      req.Client.ID,
+		UserID:        u.ID,
+		RedirectURI:   req.RedirectURI,
+		Scope:         req.Scope(),
+		Nonce:         req.Nonce,
+		CodeChallenge: req.CodeChallenge,
+		FamilyID:      uuid.NewString(),
+		AuthTime:      authTime,
+		ExpiresAt:     now.Add(f.cfg.CodeTTL),
+	})
+	if err != nil {
+		return "", fmt.Errorf("provider: save code: %w", err)
+	}
+	return code, nil
+}
+
+// hashCode is the stored form of a code (hex SHA-256; 256-bit codes need no
+// slow hash).
+func hashCode(code string) string {
+	sum := sha256.Sum256([]byte(code))
+	return hex.EncodeToString(sum[:])
+}
+
+// CodeTokens is the answer of the code and refresh grants.
+type CodeTokens struct {
+	TokenPair
+	IDToken string // "" without scope openid (and on refresh)
+	Scope   string
+}
+
+// CodeExchange is a token request with grant_type=authorization_code.
+type CodeExchange struct {
+	Code         string
+	RedirectURI  string
+	CodeVerifier string
+}
+
+// Exchange redeems an authorization code for client c (already
+// authenticated by the caller). The code is consumed first, so it is
+// single-use whatever happens next; presenting it a second time revokes the
+// refresh family and the sid of the tokens the first exchange issued
+// (SEC-42). Returns ErrUnauthorizedClient when c lacks the grant,
+// ErrInvalidRequest for a missing parameter, ErrInvalidGrant (a variant) for
+// an unknown, expired, reused code, another client's code, a different
+// redirect_uri or a wrong PKCE verifier; other errors wrap
+// storage.ErrUnavailable or keys.ErrNoSigningKey.
+func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchange) (CodeTokens, error) {
+	if !slices.Contains(c.GrantTypes, GrantAuthorizationCode) {
+		return CodeTokens{}, ErrUnauthorizedClient
+	}
+	if x.Code == "" || x.RedirectURI == "" {
+		return CodeTokens{}, InvalidRequest("code and redirect_uri are required")
+	}
+	if len(x.Code) > 128 {
+		return CodeTokens{}, invalidGrant("Unknown authorization code")
+	}
+	code, err := f.sessions.ConsumeCode(ctx, hashCode(x.Code))
+	switch {
+	case errors.Is(err, storage.ErrReused):
+		return CodeTokens{}, f.revokeCodeFamily(ctx, code)
+	case errors.Is(err, storage.ErrNotFound):
+		return CodeTokens{}, invalidGrant("Unknown or expired authorization code")
+	case err != nil:
+		return CodeTokens{}, fmt.Errorf("provider: consume code: %w", err)
+	}
+	now := f.cfg.Now()
+	switch {
+	case !now.Before(code.ExpiresAt):
+		return CodeTokens{}, invalidGrant("Unknown or expired authorization code")
+	case code.ClientID != c.ID:
+		return CodeTokens{}, invalidGrant("The authorization code was issued to another client")
+	case code.RedirectURI != x.RedirectURI:
+		return CodeTokens{}, invalidGrant("redirect_uri does not match the authorization request")
+	}
+	if err := checkVerifier(code.CodeChallenge, x.CodeVerifier); err != nil {
+		return CodeTokens{}, err
+	}
+	u, err := f.accounts.user(ctx, code.UserID)
+	if errors.Is(err, ErrUnauthenticated) {
+		return CodeTokens{}, invalidGrant("The user no longer exists")
+	}
+	if err != nil {
+		return CodeTokens{}, err
+	}
+	scopes := splitScope(code.Scope)
+	pair, err := f.accounts.IssueTokensFor(ctx, u, Grant{
+		ClientID:    c.ID,
+		Scope:       code.Scope,
+		Audience:    clientAudience(c),
+		FamilyID:    code.FamilyID,
+		WithRefresh: slices.Contains(scopes, ScopeOfflineAccess) && slices.Contains(c.GrantTypes, GrantRefreshToken),
+	})
+	if err != nil {
+		return CodeTokens{}, err
+	}
+	out := CodeTokens{TokenPair: pair, Scope: code.Scope}
+	if slices.Contains(scopes, ScopeOpenID) {
+		idc := keys.IDClaims{Subject: u.ID, Audience: c.ID, Nonce: code.Nonce, SID: code.FamilyID, AuthTime: code.AuthTime}
+		if slices.Contains(scopes, ScopeEmail) {
+			verified := u.IsActivated
+			idc.Email, idc.EmailVerified = u.Email, &verified
+		}
+		out.IDToken, _, err = f.ids.MintIDFor(ctx, idc, pair.AccessToken)
+		if err != nil {
+			return CodeTokens{}, fmt.Errorf("provider: mint id token: %w", err)
+		}
+	}
+	return out, nil
+}
+
+// revokeCodeFamily answers the second use of a code: the tokens of the
+// first exchange (refresh family, and access tokens through their sid) are
+// revoked, and the request fails with invalid_grant.
+func (f *CodeFlow) revokeCodeFamily(ctx context.Context, code storage.AuthCode) error {
+	f.cfg.Log.WarnContext(ctx, "authorization code reused: tokens issued from it revoked",
+		"client_id", code.ClientID, "sid", code.FamilyID)
+	if code.FamilyID != "" {
+		if err := f.refresh.RevokeFamily(ctx, code.FamilyID); err != nil {
+			return fmt.Errorf("provider: code reuse: revoke family: %w", err)
+		}
+		until := f.cfg.Now().Add(f.accounts.cfg.RefreshAbsolute)
+		if err := f.rev.Revoke(ctx, code.FamilyID, until); err != nil {
+			return fmt.Errorf("provider: code reuse: revoke session: %w", err)
+		}
+	}
+	return invalidGrant("The authorization code was already used; tokens issued from it are revoked")
+}
+
+// checkVerifier checks a PKCE verifier (RFC 7636 §4.1: 43–128 unreserved
+// characters) against an S256 challenge, in constant time. Without a
+// challenge a verifier is refused too (RFC 9700 §2.1.1: PKCE downgrade).
+func checkVerifier(challenge, verifier string) error {
+	if challenge == "" {
+		if verifier != "" {
+			return invalidGrant("code_verifier sent, but the authorization request had no code_challenge")
+		}
+		return nil
+	}
+	if len(verifier) < 43 || len(verifier) > 128 {
+		return invalidGrant("code_verifier is missing or malformed")
+	}
+	for i := 0; i < len(verifier); i++ {
+		b := verifier[i]
+		if !isBase64URL(b) && b != '.' && b != '~' {
+			return invalidGrant("code_verifier is missing or malformed")
+		}
+	}
+	got := S256Challenge(verifier)
+	if subtle.ConstantTimeCompare([]byte(got), []byte(challenge)) != 1 {
+		return invalidGrant("code_verifier does not match the code_challenge")
+	}
+	return nil
+}
+
+// clientAudience is the aud of a client's user tokens: its registered
+// audiences, else the issuer. A non-nil empty slice means "the issuer" to
+// MintAccess, where RefreshFor would read nil as the login audience.
+func clientAudience(c storage.Client) []string {
+	if len(c.Audiences) > 0 {
+		return slices.Clone(c.Audiences)
+	}
+	return []string{}
+}
+
+// RefreshGrant rotates a refresh token presented by client c (already
+// authenticated) and returns the new pair with its scope. scope, when not
+// empty, must be within the token's scope (RFC 6749 §6); narrowing is not
+// supported, so the answer reports the token's full scope. Returns
+// ErrUnauthorizedClient when c lacks the refresh_token grant,
+// ErrInvalidRequest without a token, ErrInvalidScope, ErrInvalidGrant for an
+// unknown, expired, reused (the family is then revoked, SEC-17) or foreign
+// token; other errors wrap storage.ErrUnavailable.
+func (f *CodeFlow) RefreshGrant(ctx context.Context, c storage.Client, refreshToken, scope string) (CodeTokens, error) {
+	if !slices.Contains(c.GrantTypes, GrantRefreshToken) {
+		return CodeTokens{}, ErrUnauthorizedClient
+	}
+	if refreshToken == "" {
+		return CodeTokens{}, InvalidRequest("refresh_token is required")
+	}
+	if scope != "" {
+		if familyID, ok := parseRefreshToken(refreshToken); ok {
+			rec, err := f.refresh.RefreshToken(ctx, familyID, hashRefreshToken(refreshToken))
+			if err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return CodeTokens{}, fmt.Errorf("provider: refresh: %w", err)
+			}
+			if err == nil && rec.ClientID == c.ID {
+				have := splitScope(rec.Scope)
+				for _, s := range splitScope(scope) {
+					if !slices.Contains(have, s) {
+						return CodeTokens{}, clientErrorf(ErrInvalidScope, "The requested scope exceeds the scope of the refresh token")
+					}
+				}
+			}
+		}
+	}
+	pair, err := f.accounts.RefreshFor(ctx, refreshToken, c.ID, clientAudience(c))
+	if errors.Is(err, ErrUnauthenticated) {
+		return CodeTokens{}, invalidGrant("The refresh token is invalid, expired, reused or was issued to another client")
+	}
+	if err != nil {
+		return CodeTokens{}, err
+	}
+	return CodeTokens{TokenPair: pair, Scope: pair.Claims.Scope}, nil
+}
+
+func splitScope(s string) []string { return strings.Fields(s) }
+
+// S256Challenge returns the PKCE S256 challenge of verifier (RFC 7636
+// §4.2), for clients and tests.
+func S256Challenge(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}

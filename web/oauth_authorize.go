@@ -1,0 +1,160 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/gorilla/mux"
+
+	"user-registry/provider"
+	"user-registry/storage"
+)
+
+// The authorization endpoint (SPEC §7, SEC-42). A request is validated by
+// provider.CodeFlow.ValidateAuthorize; a bad client or redirect URI gets an
+// error page (400), never a redirect, and every later error goes back to
+// the client's redirect URI with error, error_description and state. A
+// signed-out browser goes to the login page and comes back here; a signed-in
+// one gets the consent page unless the client is trusted or the user
+// approved these scopes before, and then a code. Everything a browser sees
+// here is Cache-Control: no-store.
+
+// maxAuthorizeQuery bounds the query of an authorization request; it also
+// travels through the login page's next parameter (safeNext: 4096).
+const maxAuthorizeQuery = 4000
+
+// routesCodeFlow registers GET /oauth2/authorize and the consent form post.
+// They need the pages (sessions, CSRF) and a code flow.
+func (s *server) routesCodeFlow(r *mux.Router) {
+	if s.cfg.CodeFlow == nil || s.pages == nil {
+		return
+	}
+	r.Handle("/oauth2/authorize", noStore(http.HandlerFunc(s.authorize))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/oauth2/consent", noStore(s.formPost(s.postConsent))).Methods(http.MethodPost).MatcherFunc(isFormPost)
+}
+
+// authorize: GET /oauth2/authorize.
+func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
+	q, ok := parseAuthorizeQuery(r.URL.RawQuery)
+	if !ok {
+		s.renderOAuthError(w, r, "The authorization request is malformed or too long.")
+		return
+	}
+	req, err := s.cfg.CodeFlow.ValidateAuthorize(r.Context(), authorizeParams(q))
+	if err != nil {
+		s.authorizeFailed(w, r, err)
+		return
+	}
+	u, sess, ok, err := s.currentUser(r)
+	switch {
+	case err != nil:
+		s.renderFailure(w, r, err)
+		return
+	case !ok && req.Prompt == "none":
+		s.authorizeFailed(w, r, s.promptNone(req, "login_required", "The user is not signed in"))
+		return
+	case !ok:
+		loginRedirect(w, r, "/oauth2/authorize?"+r.URL.RawQuery)
+		return
+	}
+	need, err := s.cfg.CodeFlow.ConsentNeeded(r.Context(), u.ID, req)
+	if err != nil {
+		s.renderFailure(w, r, err)
+		return
+	}
+	if req.Prompt == "consent" && !req.Client.Trusted {
+		need = true
+	}
+	if need {
+		if req.Prompt == "none" {
+			s.authorizeFailed(w, r, s.promptNone(req, "consent_required", "The user has not approved this application"))
+			return
+		}
+		s.renderConsent(w, r, u, &sess, req, r.URL.RawQuery)
+		return
+	}
+	s.issueCode(w, r, u, sess, req)
+}
+
+// promptNone is the error of prompt=none when UI would be needed (OIDC
+// Core §3.1.2.6).
+func (s *server) promptNone(req provider.AuthorizeRequest, code, desc string) error {
+	return &provider.AuthorizeError{Code: code, Description: desc, RedirectURI: req.RedirectURI, State: req.State}
+}
+
+// issueCode stores a code for the signed-in user and sends the browser to
+// the client with it. The session's creation is the user's auth_time.
+func (s *server) issueCode(w http.ResponseWriter, r *http.Request, u storage.User, sess storage.Session, req provider.AuthorizeRequest) {
+	code, err := s.cfg.CodeFlow.IssueCode(r.Context(), u, sess.CreatedAt, req)
+	if err != nil {
+		s.renderFailure(w, r, err)
+		return
+	}
+	redirectTo(w, req.SuccessURL(code))
+}
+
+// redirectTo sends the browser to an absolute URL (the client's redirect
+// URI, possibly with a custom scheme) with 303 and no body: http.Redirect
+// would echo the URL, and the code, into an HTML body.
+func redirectTo(w http.ResponseWriter, target string) {
+	w.Header().Set("Location", target)
+	w.WriteHeader(http.StatusSeeOther)
+}
+
+// authorizeFailed answers a failed authorization request: back to the
+// client when its redirect URI is trusted, else an error page (400); store
+// failures are a 503 page.
+func (s *server) authorizeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var ae *provider.AuthorizeError
+	if !errors.As(err, &ae) {
+		s.renderFailure(w, r, err)
+		return
+	}
+	if ae.RedirectURI != "" {
+		redirectTo(w, ae.URL())
+		return
+	}
+	s.renderOAuthError(w, r, ae.Description)
+}
+
+// renderOAuthError is the error page of the authorization endpoint (400).
+func (s *server) renderOAuthError(w http.ResponseWriter, r *http.Request, msg string) {
+	s.render(w, r, http.StatusBadRequest, "oauth_error", pageData{
+		Title: "Sign-in request refused", Heading: "This sign-in request cannot be completed",
+		Body: msg, LinkURL: "/account", LinkText: "Go to your account",
+	})
+}
+
+// parseAuthorizeQuery parses a raw query, refusing malformed or overlong
+// ones (url.Values from r.URL.Query would silently drop bad pairs).
+func parseAuthorizeQuery(raw string) (url.Values, bool) {
+	if len(raw) > maxAuthorizeQuery {
+		return nil, false
+	}
+	q, err := url.ParseQuery(raw)
+	return q, err == nil
+}
+
+// authorizeParams picks the parameters we know; client_id and redirect_uri
+// are checked for repetition first, as they decide where errors go.
+func authorizeParams(q url.Values) provider.AuthorizeParams {
+	p := provider.AuthorizeParams{}
+	for _, f := range []struct {
+		name string
+		dst  *string
+	}{
+		{"client_id", &p.ClientID}, {"redirect_uri", &p.RedirectURI}, {"response_type", &p.ResponseType},
+		{"scope", &p.Scope}, {"state", &p.State}, {"nonce", &p.Nonce}, {"code_challenge", &p.CodeChallenge},
+		{"code_challenge_method", &p.CodeChallengeMethod}, {"response_mode", &p.ResponseMode}, {"prompt", &p.Prompt},
+	} {
+		v := q[f.name]
+		if len(v) > 0 {
+			*f.dst = v[0]
+		}
+		if len(v) > 1 && p.Repeated == "" {
+			p.Repeated = f.name
+		}
+	}
+	return p
+}

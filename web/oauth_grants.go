@@ -1,0 +1,99 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"user-registry/provider"
+	"user-registry/storage"
+)
+
+// codeGrants serves the authorization_code and refresh_token grants of
+// POST /oauth2/token (SPEC §7). They do not go through go-oauth2: its code
+// and refresh models keep state we keep in provider.CodeFlow (hashed
+// single-use codes, refresh families with reuse detection).
+type codeGrants struct {
+	flow    *provider.CodeFlow
+	clients *provider.Clients
+	limit   *provider.RateLimiter // per client, shared with client_credentials
+}
+
+// newCodeGrants returns nil when the code flow is not configured; the
+// token endpoint then answers unsupported_grant_type for both grants.
+func (s *server) newCodeGrants(limit *provider.RateLimiter) *codeGrants {
+	if s.cfg.CodeFlow == nil || s.cfg.Clients == nil {
+		return nil
+	}
+	return &codeGrants{flow: s.cfg.CodeFlow, clients: s.cfg.Clients, limit: limit}
+}
+
+// serve runs one grant and writes the answer.
+func (g *codeGrants) serve(w http.ResponseWriter, r *http.Request, log *slog.Logger, req *tokenRequest) {
+	ctx := r.Context()
+	c, err := g.authenticate(ctx, req)
+	if err == nil {
+		// Counted after authentication, like client_credentials.
+		_, err = g.limit.Allow(ctx, "client:"+c.ID)
+	}
+	var out provider.CodeTokens
+	if err == nil {
+		if req.grantType == provider.GrantAuthorizationCode {
+			out, err = g.flow.Exchange(ctx, c, provider.CodeExchange{
+				Code: req.code, RedirectURI: req.redirectURI, CodeVerifier: req.codeVerifier,
+			})
+		} else {
+			out, err = g.flow.RefreshGrant(ctx, c, req.refreshToken, req.scope)
+		}
+	}
+	if err != nil {
+		writeOAuthError(w, r, log, err)
+		return
+	}
+	writeCodeTokens(w, out)
+}
+
+// authenticate: a confidential client authenticates with its secret
+// (client_secret_basic or client_secret_post); a public client sends its
+// client_id alone (auth method none) and is protected by PKCE and by the
+// binding of refresh tokens to it. A confidential client without a secret,
+// a public client with one, and unknown ids all get ErrBadClient (401).
+func (g *codeGrants) authenticate(ctx context.Context, req *tokenRequest) (storage.Client, error) {
+	if req.clientID == "" {
+		return storage.Client{}, provider.ErrBadClient
+	}
+	if req.clientSecret != "" {
+		return g.clients.Authenticate(ctx, req.clientID, req.clientSecret)
+	}
+	c, err := g.clients.Lookup(ctx, req.clientID)
+	if err != nil {
+		return storage.Client{}, err
+	}
+	if !c.Public {
+		return storage.Client{}, provider.ErrBadClient
+	}
+	return c, nil
+}
+
+// codeTokenResponse is the RFC 6749 §5.1 / OIDC Core §3.1.3.3 body.
+type codeTokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	IDToken      string `json:"id_token,omitempty"`
+	Scope        string `json:"scope"`
+}
+
+func writeCodeTokens(w http.ResponseWriter, t provider.CodeTokens) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	_ = json.NewEncoder(w).Encode(codeTokenResponse{
+		AccessToken: t.AccessToken, TokenType: "Bearer", ExpiresIn: t.ExpiresIn,
+		RefreshToken: t.RefreshToken, IDToken: t.IDToken, Scope: t.Scope,
+	})
+}
