@@ -128,7 +128,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 				{"unregistered audience", "/oauth2/token", cc + "&audience=https://x.example", formCT, basic(id, secret), 400, "invalid_target"},
 				{"password grant", "/oauth2/token", "grant_type=password&username=a&password=b", formCT, basic(id, secret), 400, "unsupported_grant_type"},
 				{"implicit grant", "/oauth2/token", "grant_type=implicit", formCT, basic(id, secret), 400, "unsupported_grant_type"},
-				{"code grant (not yet)", "/oauth2/token", "grant_type=authorization_code&code=x", formCT, basic(codeID, codeSecret), 400, "unsupported_grant_type"},
+				{"code grant without redirect_uri", "/oauth2/token", "grant_type=authorization_code&code=x", formCT, basic(codeID, codeSecret), 400, "invalid_request"},
 				{"password on authority-token", "/authority-token", "grant_type=password", formCT, basic(id, secret), 400, "unsupported_grant_type"},
 				{"missing grant_type", "/oauth2/token", "", formCT, basic(id, secret), 400, "invalid_request"},
 				{"repeated parameter", "/oauth2/token", cc + "&scope=read&scope=read", formCT, basic(id, secret), 400, "invalid_request"},
