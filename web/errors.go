@@ -57,6 +57,7 @@ var errTable = []errorRow{
 	{errBadToken, http.StatusUnauthorized, "invalid_token", ""},
 	{errGenericLogin, http.StatusUnauthorized, "invalid_grant", provider.GenericLoginMessage},
 	{errForeignToken, http.StatusForbidden, "insufficient_scope", ""},
+	{provider.ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", ""},
 	{errNotFound, http.StatusNotFound, "invalid_request", "Not found"},
 	{errMethod, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed"},
 	{storage.ErrUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "Service temporarily unavailable"},

@@ -14,6 +14,7 @@ import (
 // routesOAuth registers the OAuth2 endpoints, client registration and the
 // admin API (SPEC §4, §5, §7).
 func (s *server) routesOAuth(r *mux.Router) {
+	s.routesTokenInfo(r) // /userinfo, /oauth2/revoke, /oauth2/introspect (oauth_revoke.go)
 	if s.cfg.Domains != nil && s.cfg.Policy != nil && s.tokens != nil {
 		a := &adminAPI{s: s}
 		admin := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(a.requireAdmin(h))) }
