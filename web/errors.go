@@ -36,6 +36,7 @@ var errTable = []errorRow{
 	{provider.ErrWrongPassword, http.StatusUnauthorized, "invalid_grant", ""},
 	{provider.ErrUnauthenticated, http.StatusUnauthorized, "invalid_grant", ""},
 	{provider.ErrNotVerified, http.StatusForbidden, "access_denied", ""},
+	{provider.ErrBadMailToken, http.StatusBadRequest, "invalid_request", ""},
 	{provider.ErrRateLimited, http.StatusTooManyRequests, "rate_limited", ""},
 	// Clients and authority tokens (provider/errors_clients.go). The
 	// go-oauth2 rows cover the errors its Manager returns on our path.

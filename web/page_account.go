@@ -17,7 +17,7 @@ func (s *server) pageAccount(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	default:
-		s.renderAccount(w, r, http.StatusOK, u, &sess, "", "")
+		s.renderAccount(w, r, http.StatusOK, u, &sess, accountFlash(r.URL.Query()), "")
 	}
 }
 
@@ -25,6 +25,7 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	s.render(w, r, status, "account", pageData{
 		Title: "Your account", SignedIn: true, CSRF: s.csrfToken(w, r, sess),
 		Email: u.Email, Phone: u.PhoneNum, Discoverable: u.Discoverable, Flash: flash, Error: errMsg,
+		Unverified: !u.IsActivated && s.cfg.Lifecycle != nil,
 	})
 }
 

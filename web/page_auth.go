@@ -6,19 +6,23 @@ import (
 	"net/url"
 
 	"user-registry/provider"
+	"user-registry/storage"
 )
 
 // Flash messages of the login page, chosen by a query flag set by the
 // redirect that leads there (a flag, never a token or free text, so a
 // crafted link can only show one of these fixed texts).
 var loginFlashes = map[string]string{
-	"signed_up=1":    "User created successfully. Please sign in.",
-	"logged_out=1":   "You have been logged out.",
-	"logged_out=all": "You have been logged out everywhere.",
+	"signed_up=1":      "User created successfully. Please sign in.",
+	"logged_out=1":     "You have been logged out.",
+	"logged_out=all":   "You have been logged out everywhere.",
+	"signed_up=verify": "User created successfully. We sent you a link to verify your email address. Please sign in.",
+	"reset=1":          "Your password has been updated. Please sign in.",
+	"deleted=1":        "Your account has been deleted.",
 }
 
 func loginFlash(q url.Values) string {
-	for _, k := range []string{"signed_up", "logged_out"} {
+	for _, k := range []string{"signed_up", "logged_out", "reset", "deleted"} {
 		if v := q.Get(k); v != "" {
 			return loginFlashes[k+"="+v]
 		}
@@ -132,7 +136,10 @@ func (s *server) postSignup(w http.ResponseWriter, r *http.Request) {
 	in.ConfirmPass, in.Phone, in.Discoverable = &confirm, &phone, &disc
 	err := s.pageIPLimit(r)
 	if err == nil {
-		_, err = s.cfg.Accounts.Signup(r.Context(), in)
+		var u storage.User
+		if u, err = s.cfg.Accounts.Signup(r.Context(), in); err == nil {
+			s.afterSignup(r, u)
+		}
 	}
 	if err != nil {
 		status, msg := s.pageError(w, r, err)
@@ -143,6 +150,9 @@ func (s *server) postSignup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := "/login?signed_up=1"
+	if s.cfg.Lifecycle != nil {
+		target = "/login?signed_up=verify"
+	}
 	if next != "" {
 		target += "&next=" + url.QueryEscape(next)
 	}

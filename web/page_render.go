@@ -22,7 +22,7 @@ import (
 var pageFS embed.FS
 
 // pageNames are the templates, each rendered inside layout.html.
-var pageNames = []string{"login", "signup", "account", "message", "consent", "oauth_error"}
+var pageNames = []string{"login", "signup", "account", "message", "consent", "oauth_error", "forgot", "reset", "verify"}
 
 // pageTemplates holds one parsed template set per page.
 type pageTemplates struct {
@@ -59,6 +59,10 @@ type pageData struct {
 	Discoverable bool
 	// Message page.
 	Heading, Body, LinkURL, LinkText string
+	// Unverified shows the "verify your email" notice on the account
+	// page; Token is the reset token in the reset form (page_lifecycle.go).
+	Unverified bool
+	Token      string
 	// Consent page (oauth_consent.go).
 	Consent *consentView
 }

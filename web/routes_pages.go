@@ -88,6 +88,7 @@ func (s *server) routesPages(r *mux.Router) {
 	form("/update", s.postUpdate)
 	form("/logout", s.postLogout)
 	form("/logout/all", s.postLogoutAll)
+	s.routesLifecyclePages(get, form) // password forms, delete account (page_lifecycle.go)
 }
 
 // isFormPost matches requests whose body is an HTML form

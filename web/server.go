@@ -51,6 +51,10 @@ type Config struct {
 	LimitIP, LimitClient string
 	// TLS is true when the server terminates TLS itself (--tls-cert).
 	TLS bool
+	// Lifecycle sends verification and reset mails (SPEC §3a); nil (no
+	// mailer) leaves /verify-email, /password/forgot and /password/reset
+	// out.
+	Lifecycle *provider.Lifecycle
 }
 
 // server holds the dependencies of the handlers.
