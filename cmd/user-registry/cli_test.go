@@ -2,18 +2,14 @@ package main
 
 import (
 	"crypto/rand"
-	"database/sql"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	_ "github.com/go-sql-driver/mysql"
+	"user-registry/storage/sqlstore/sqltest"
 )
 
 // backend is a database (and optional Redis) for a black-box run.
@@ -43,27 +39,8 @@ func backends(t *testing.T) []backend {
 // freshMySQL creates a database of its own for the test and drops it after.
 func freshMySQL(t *testing.T, base string) string {
 	t.Helper()
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pass, _ := u.User.Password()
-	admin, err := sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)/", u.User.Username(), pass, u.Host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "ur_cli_" + hex.EncodeToString(b)
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP DATABASE " + name)
-		admin.Close()
-	})
-	u.Path = "/" + name
-	return u.String()
+	dsn, _ := sqltest.FreshMySQL(t, base)
+	return dsn
 }
 
 func TestServeAndDomainsWhileRunning(t *testing.T) {

@@ -2,11 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +14,7 @@ import (
 
 	"user-registry/storage"
 	"user-registry/storage/sqlstore"
+	"user-registry/storage/sqlstore/sqltest"
 	"user-registry/storage/storagetest"
 )
 
@@ -101,35 +98,7 @@ func openMySQL(t *testing.T, root string, clock *storagetest.Clock) (*sqlstore.S
 // returns its DSN and name.
 func openEmptyMySQL(t *testing.T, root string) (string, string) {
 	t.Helper()
-	ctx := context.Background()
-	dsn, err := sqlstore.MySQLDriverDSN(root)
-	if err != nil {
-		t.Fatalf("root DSN: %v", err)
-	}
-	admin, err := sql.Open("mysql", dsn)
-	if err != nil {
-		t.Fatalf("open root: %v", err)
-	}
-	t.Cleanup(func() { _ = admin.Close() })
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	// The name is hex from crypto/rand: safe to put in DDL, which cannot
-	// take a bound parameter for an identifier.
-	name := "ur_test_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(context.Background(), "DROP DATABASE "+name); err != nil {
-			t.Errorf("drop %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String(), name
+	return sqltest.FreshMySQL(t, root)
 }
 
 func TestOpenBadDSN(t *testing.T) {
