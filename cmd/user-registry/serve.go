@@ -37,6 +37,9 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
+	if err := validateMail(&c); err != nil {
+		return err
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
@@ -94,6 +97,12 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	}
 	acfg.AccessTTL, acfg.RefreshTTL = c.AccessTTL, c.RefreshTTL
 	acfg.LoginLimit, acfg.RequireVerified = c.LimitLoginAccount, c.RequireVerifiedEmail
+	mailer, err := newMailer(&c, c.Issuer)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	acfg.ActivateAtSignup = mailer == nil // with mail, the verification link activates (SPEC §3a)
 	accounts, err := provider.NewAccounts(db, policy, provider.NewHasher(provider.DefaultArgon2Params(), 0),
 		tokens, eph, eph, eph.Rate(), acfg, nil, log)
 	if err != nil {
@@ -105,6 +114,12 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		ln.Close()
 		return err
 	}
+	lifecycle, stopMail, err := startLifecycle(mailer, accounts, eph, eph.Rate(), c.Issuer, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer stopMail()
 	proxies, err := parseCIDRs(c.TrustedProxies)
 	if err != nil {
 		ln.Close()
@@ -130,6 +145,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		LimitIP:            c.LimitIP,
 		LimitClient:        c.LimitClient,
 		TLS:                c.TLSCert != "",
+		Lifecycle:          lifecycle,
 	})
 	srv := &http.Server{
 		Handler:           handler,
