@@ -74,12 +74,17 @@ func TestAuthenticateAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	pub, _, _ := cs.Create(ctx, provider.ClientSpec{Domain: "example.com", Public: true, RedirectURIs: []string{"https://x.example/cb"}})
+	// A secret differing in its last character (never equal to it).
+	wrong := secret[:len(secret)-1] + "A"
+	if secret[len(secret)-1] == 'A' {
+		wrong = secret[:len(secret)-1] + "B"
+	}
 	for _, tc := range []struct {
 		name, id, secret string
 		ok               bool
 	}{
 		{"right", c.ID, secret, true},
-		{"wrong", c.ID, secret[:42] + "A", false},
+		{"wrong", c.ID, wrong, false},
 		{"unknown", "nobody", secret, false},
 		{"empty", "", "", false},
 		{"public", pub.ID, "", false},
