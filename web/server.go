@@ -95,6 +95,7 @@ func New(cfg Config) http.Handler {
 	s.routesPages(r)
 	s.routesOAuth(r)
 	s.routesCodeFlow(r) // /oauth2/authorize and the consent page (oauth_authorize.go)
+	methodFallbacks(r, func(w http.ResponseWriter, r *http.Request) { writeError(w, r, s.log, errMethod) })
 
 	var h http.Handler = r
 	h = securityHeaders(h)
@@ -127,4 +128,22 @@ func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	w.Write(openapi.Document)
+}
+
+// methodFallbacks answers 405 for a known path asked with a method no route
+// takes. gorilla/mux reports 405 on its own only when every route of a path
+// fails on the method alone; the API and page routes of one path also
+// differ by content type, so without this a wrong method looked like 404.
+// Registered last, each fallback catches only what no real route matched.
+func methodFallbacks(r *mux.Router, h http.HandlerFunc) {
+	seen := map[string]bool{}
+	_ = r.Walk(func(route *mux.Route, _ *mux.Router, _ []*mux.Route) error {
+		if tpl, err := route.GetPathTemplate(); err == nil && !seen[tpl] {
+			seen[tpl] = true
+		}
+		return nil
+	})
+	for tpl := range seen {
+		r.Handle(tpl, h)
+	}
 }

@@ -74,3 +74,22 @@ func TestPanicIsA500WithoutDetails(t *testing.T) {
 		t.Fatalf("got %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestWrongMethodIs405(t *testing.T) {
+	env := newTestEnv(t, "sqlite+memory")
+	for _, tc := range []struct{ method, path string }{
+		{"PUT", "/signup"}, {"DELETE", "/login"}, {"PUT", "/update"}, {"PATCH", "/refresh"},
+		{"POST", "/admin/domains"}, {"PUT", "/healthz"}, {"POST", "/.well-known/jwks.json"},
+	} {
+		rec := httptest.NewRecorder()
+		env.Handler.ServeHTTP(rec, httptest.NewRequest(tc.method, tc.path, nil))
+		if rec.Code != 405 || !strings.Contains(rec.Body.String(), `"message"`) {
+			t.Errorf("%s %s = %d %s, want 405 JSON", tc.method, tc.path, rec.Code, rec.Body)
+		}
+	}
+	rec := httptest.NewRecorder()
+	env.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/no/such/path", nil))
+	if rec.Code != 404 {
+		t.Fatalf("unknown path = %d, want 404", rec.Code)
+	}
+}
