@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -157,4 +158,68 @@ func authorizeParams(q url.Values) provider.AuthorizeParams {
 		}
 	}
 	return p
+}
+
+// Chromium applies a page's CSP form-action to every redirect that follows
+// a form submission, so with form-action 'self' the consent form (and a
+// login form whose next is an authorization request) could never reach the
+// client's redirect URI. Those pages widen form-action to that one origin.
+
+// allowFormRedirect widens form-action on a page whose form continues the
+// pending authorization request next (the login page), when next names a
+// client and a redirect URI that validate.
+func (s *server) allowFormRedirect(w http.ResponseWriter, r *http.Request, next string) {
+	if s.cfg.CodeFlow == nil || next == "" {
+		return
+	}
+	u, err := url.Parse(next)
+	if err != nil {
+		return
+	}
+	q, ok := parseAuthorizeQuery(u.RawQuery)
+	if !ok {
+		return
+	}
+	req, err := s.cfg.CodeFlow.ValidateAuthorize(r.Context(), authorizeParams(q))
+	redirect := req.RedirectURI
+	var ae *provider.AuthorizeError
+	if err != nil {
+		if !errors.As(err, &ae) || ae.RedirectURI == "" {
+			return
+		}
+		redirect = ae.RedirectURI
+	}
+	widenFormAction(w, redirect)
+}
+
+// widenFormAction adds the origin of redirectURI (or its scheme, for a
+// native app's custom scheme) to the response's form-action.
+func widenFormAction(w http.ResponseWriter, redirectURI string) {
+	src := formActionSource(redirectURI)
+	h := w.Header()
+	csp := h.Get("Content-Security-Policy")
+	if src == "" || !strings.Contains(csp, "form-action 'self'") {
+		return
+	}
+	h.Set("Content-Security-Policy", strings.Replace(csp, "form-action 'self'", "form-action 'self' "+src, 1))
+}
+
+// formActionSource is a CSP source expression for a redirect URI: the
+// origin of an http(s) URI, or "scheme:" for a custom scheme. Anything
+// with characters that could end the directive gives "".
+func formActionSource(redirectURI string) string {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Scheme == "" {
+		return ""
+	}
+	src := u.Scheme + ":"
+	if u.Scheme == "http" || u.Scheme == "https" {
+		src = u.Scheme + "://" + u.Host
+	}
+	for _, c := range src {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(".-+:/[]", c)) {
+			return ""
+		}
+	}
+	return src
 }

@@ -33,6 +33,7 @@ func (s *server) renderConsent(w http.ResponseWriter, r *http.Request, u storage
 	if ru, err := url.Parse(req.RedirectURI); err == nil && ru.Host != "" {
 		host = ru.Host
 	}
+	widenFormAction(w, req.RedirectURI)
 	s.render(w, r, http.StatusOK, "consent", pageData{
 		Title: "Allow access", SignedIn: true, CSRF: s.csrfToken(w, r, sess),
 		Consent: &consentView{

@@ -56,6 +56,9 @@ func TestCodeFlowLibraries(t *testing.T) {
 			}
 			p = b.get(path)
 			pageWantStatus(t, "consent page", p, http.StatusOK)
+			if csp := p.header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://app.example;") {
+				t.Errorf("consent CSP %q does not allow the redirect", csp)
+			}
 			pageWantBody(t, "consent page", p, "Example App", "app.example", "See your email address",
 				"Stay connected", "Approve", "Deny", e.email)
 			p = b.consent(p, "approve")

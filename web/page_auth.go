@@ -57,6 +57,7 @@ func (s *server) pageLogin(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, afterLogin(next), http.StatusSeeOther)
 		return
 	}
+	s.allowFormRedirect(w, r, next) // the form may lead to a client's redirect URI (oauth_authorize.go)
 	s.render(w, r, http.StatusOK, "login", pageData{
 		Title: "Sign in", CSRF: s.csrfToken(w, r, nil), Next: next, Flash: loginFlash(r.URL.Query()),
 	})
@@ -84,6 +85,7 @@ func (s *server) postLogin(w http.ResponseWriter, r *http.Request) {
 	email, password := r.PostFormValue("email"), r.PostFormValue("password")
 	next, _ := safeNext(r.PostFormValue("next"))
 	fail := func(status int, msg string) {
+		s.allowFormRedirect(w, r, next)
 		s.render(w, r, status, "login", pageData{
 			Title: "Sign in", CSRF: s.csrfToken(w, r, nil), Next: next, Email: email, Error: msg,
 		})
