@@ -203,3 +203,16 @@ func (q *MailQueue) send(m Mail) {
 		q.log.Error("mail not sent", "subject", m.Subject, "err", err)
 	}
 }
+
+// DiscardMailer is the mailer of an install without --smtp-url or
+// --mail-dir: it sends nothing and logs that a mail (never its body, which
+// may hold a link token) was dropped.
+type DiscardMailer struct{ Log *slog.Logger }
+
+// Send drops m.
+func (d DiscardMailer) Send(ctx context.Context, m Mail) error {
+	if d.Log != nil {
+		d.Log.InfoContext(ctx, "no mailer configured; mail not sent", "subject", m.Subject)
+	}
+	return nil
+}

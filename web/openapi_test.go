@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"user-registry/web/openapi"
@@ -36,7 +37,17 @@ func TestOpenAPIDescribesTheJSONAPI(t *testing.T) {
 		}
 	}
 
-	env := newTestEnv(t, "sqlite+memory")
+	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"))
+	for path, ops := range doc.Paths {
+		target := strings.NewReplacer("{id}", "some-id", "{domain}", "example.com").Replace(path)
+		for method := range ops {
+			rec := httptest.NewRecorder()
+			env.Handler.ServeHTTP(rec, httptest.NewRequest(strings.ToUpper(method), target, nil))
+			if rec.Code == 404 && !strings.Contains(path, "{") || rec.Code == 405 {
+				t.Errorf("described %s %s is not served: %d", strings.ToUpper(method), path, rec.Code)
+			}
+		}
+	}
 	rec := httptest.NewRecorder()
 	env.Handler.ServeHTTP(rec, httptest.NewRequest("GET", "/openapi.json", nil))
 	if rec.Code != 200 || rec.Header().Get("Content-Type") != "application/json" {

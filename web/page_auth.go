@@ -137,8 +137,8 @@ func (s *server) postSignup(w http.ResponseWriter, r *http.Request) {
 	confirm, phone, disc := f.Get("confirm_pass"), f.Get("phone_num"), formChecked(f, "discoverable")
 	in.ConfirmPass, in.Phone, in.Discoverable = &confirm, &phone, &disc
 	err := s.pageIPLimit(r)
+	var u storage.User
 	if err == nil {
-		var u storage.User
 		if u, err = s.cfg.Accounts.Signup(r.Context(), in); err == nil {
 			s.afterSignup(r, u)
 		}
@@ -152,7 +152,8 @@ func (s *server) postSignup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	target := "/login?signed_up=1"
-	if s.cfg.Lifecycle != nil {
+	if !u.IsActivated {
+		// Activated at signup unless a mailer sends a verification link.
 		target = "/login?signed_up=verify"
 	}
 	if next != "" {

@@ -90,3 +90,35 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestLifecycleWithoutMailer: an install without --smtp-url/--mail-dir still
+// answers the §3a endpoints as SPEC says (the mail is dropped and logged).
+func TestLifecycleWithoutMailer(t *testing.T) {
+	srv := startServer(t, nil, "--db=sqlite:"+filepath.Join(t.TempDir(), "nomail.db"))
+	for _, email := range []string{"someone@example.org", "nobody@example.org"} {
+		if email == "someone@example.org" {
+			resp, err := http.Post(srv.base+"/signup", "application/json", strings.NewReader(`{"email":"`+email+`","password":"S3cure-horse-battery"}`))
+			if err != nil || resp.StatusCode != 201 {
+				t.Fatalf("signup: %v %v", resp.StatusCode, err)
+			}
+			resp.Body.Close()
+		}
+		resp, err := http.Post(srv.base+"/password/forgot", "application/json", strings.NewReader(`{"email":"`+email+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 202 || !strings.Contains(string(body), "If that address is registered") {
+			t.Fatalf("forgot %s = %d %s", email, resp.StatusCode, body)
+		}
+	}
+	resp, err := http.Post(srv.base+"/password/reset", "application/json", strings.NewReader(`{"token":"bogus","password":"An0ther-horse-battery"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("reset with a bogus token = %d, want 400", resp.StatusCode)
+	}
+}

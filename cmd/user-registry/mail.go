@@ -74,12 +74,15 @@ func validateMail(c *serveConfig) error {
 const mailQueueWorkers = 2
 
 // startLifecycle starts the background mail queue over m and the
-// lifecycle service using it; nil, and a no-op stop, without a mailer.
+// lifecycle service using it.
 // stop drains the queue, waiting at most 10 s.
 func startLifecycle(m provider.Mailer, accounts *provider.Accounts, sessions storage.SessionStore,
 	rate storage.RateStore, issuer string, log *slog.Logger) (*provider.Lifecycle, func(), error) {
 	if m == nil {
-		return nil, func() {}, nil
+		// The lifecycle endpoints still answer as SPEC §3a says (forgot and
+		// resend: 202 for every address); with nobody to send to, users
+		// are activated at signup and any mail is dropped with a log line.
+		m = provider.DiscardMailer{Log: log}
 	}
 	q := provider.NewMailQueue(m, 0, mailQueueWorkers, log)
 	stop := func() {
