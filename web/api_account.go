@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
@@ -23,7 +22,7 @@ const (
 // must not be able to read everything, change the phone number, change the
 // password, delete the account or end every session. Those apps have
 // /userinfo, which honours their scopes.
-var errForeignToken = errors.New("This token was not issued for the account API")
+var errForeignToken = clientMessage("This token was not issued for the account API")
 
 // accountClaims returns the verified claims of a first-party (/login,
 // /refresh) token, or answers 403 and returns false.

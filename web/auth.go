@@ -16,8 +16,8 @@ type tokenVerifier interface {
 
 // errNoToken and errBadToken are the two 401 causes on the JSON API.
 var (
-	errNoToken  = errors.New("Missing bearer token")
-	errBadToken = errors.New("Invalid or expired token.")
+	errNoToken  = clientMessage("Missing bearer token")
+	errBadToken = clientMessage("Invalid or expired token.")
 )
 
 type claimsKey struct{}

@@ -13,3 +13,9 @@ func errorText(err error, _ errorRow) string {
 	}
 	return err.Error()
 }
+
+// clientMessage is an error of the web layer whose text is written for
+// clients: it becomes the JSON message as is (capitalized, punctuated).
+type clientMessage string
+
+func (e clientMessage) Error() string { return string(e) }

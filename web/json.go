@@ -16,9 +16,9 @@ const maxJSONBody = 16 << 10
 
 // Errors of request decoding; errors.go maps them to 415, 413 and 400.
 var (
-	errUnsupportedMedia = errors.New("Content-Type must be application/json")
-	errTooLarge         = errors.New("Request body too large")
-	errBadJSON          = errors.New("Malformed JSON body")
+	errUnsupportedMedia = clientMessage("Content-Type must be application/json")
+	errTooLarge         = clientMessage("Request body too large")
+	errBadJSON          = clientMessage("Malformed JSON body")
 )
 
 // decodeJSON reads exactly one JSON object from r into dst. It refuses other

@@ -85,7 +85,7 @@ type goClientStore struct{ clients *provider.Clients }
 func (s goClientStore) GetByID(ctx context.Context, id string) (oauth2.ClientInfo, error) {
 	c, err := s.clients.Lookup(ctx, id)
 	if errors.Is(err, provider.ErrBadClient) {
-		return unknownClient{s.clients}, nil
+		return unknownClient(s), nil
 	}
 	if err != nil {
 		return nil, err
