@@ -6,18 +6,24 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"user-registry/keys"
 	"user-registry/provider"
+	"user-registry/storage/sqlstore"
 	"user-registry/web"
 )
 
 const serveUsage = `Usage: user-registry serve [flags]
 
 Runs the HTTP server. The database schema is migrated on start.`
+
+// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
+const shutdownGrace = 20 * time.Second
 
 func cmdServe(ctx context.Context, args []string, e env) error {
 	var c serveConfig
@@ -43,6 +49,14 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("--tls-cert and --tls-key go together")
 	}
+	var tlsConfig *tls.Config
+	if c.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
+		if err != nil {
+			return fmt.Errorf("tls: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	db, err := openDB(ctx, &c.storeConfig)
 	if err != nil {
 		return err
@@ -52,43 +66,91 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	if closer, ok := eph.(io.Closer); ok {
+		defer closer.Close()
+	}
 	secret, err := keySecret(&c.storeConfig, log)
 	if err != nil {
 		return err
 	}
+	// Listen before wiring: the default issuer names the address actually
+	// bound (with --addr :0 the port is only known now).
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
+	defer ln.Close()
 	if c.Issuer == "" {
 		scheme := "http"
-		if c.TLSCert != "" {
+		if tlsConfig != nil {
 			scheme = "https"
 		}
 		c.Issuer = scheme + "://" + ln.Addr().String()
 	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	handler, stopMail, err := wire(runCtx, &c, log, db, eph, secret)
+	if err != nil {
+		return err
+	}
+	defer stopMail()
+
+	srv := &http.Server{
+		Handler:           handler,
+		TLSConfig:         tlsConfig,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "issuer", c.Issuer)
+	errc := make(chan error, 1)
+	go func() {
+		if tlsConfig != nil {
+			errc <- srv.ServeTLS(ln, "", "") // certificates are in TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful shutdown: stop accepting, let in-flight requests finish
+	// (SEC-47); the mail queue drains after (deferred stopMail).
+	log.Info("shutting down")
+	shutCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
+	defer done()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// wire builds the services over the opened stores and returns the HTTP
+// handler, starting the key manager's background loop on ctx. stopMail
+// drains the mail queue.
+func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.Store, eph ephemeral, secret []byte) (h http.Handler, stopMail func(), err error) {
 	mgr, err := keys.NewManager(db, keys.Config{
 		Alg: c.SigningAlg, Secret: secret, Rotation: c.KeyRotation,
 		JWKSMaxAge: c.JWKSMaxAge, TokenTTL: c.AccessTTL, Log: log,
 	})
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, nil, err
 	}
 	if err := mgr.Ensure(ctx); err != nil {
-		ln.Close()
-		return fmt.Errorf("signing keys: %w", err)
+		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go mgr.Run(runCtx)
+	go mgr.Run(ctx)
 
 	tokens := keys.NewTokens(mgr, eph, keys.TokenConfig{Issuer: c.Issuer, AccessTTL: c.AccessTTL})
 	policy := provider.NewDomainPolicy(db, c.DefaultDomainPolicy == "block", nil)
 	clientKey, err := clientHMACKey(secret)
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, nil, err
 	}
 	clients := provider.NewClients(db, policy, tokens, clientKey, nil)
 	acfg := provider.DefaultAccountsConfig(c.LoginAudience...)
@@ -97,35 +159,29 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	}
 	acfg.AccessTTL, acfg.RefreshTTL = c.AccessTTL, c.RefreshTTL
 	acfg.LoginLimit, acfg.RequireVerified = c.LimitLoginAccount, c.RequireVerifiedEmail
-	mailer, err := newMailer(&c, c.Issuer)
+	mailer, err := newMailer(c, c.Issuer)
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, nil, err
 	}
 	acfg.ActivateAtSignup = mailer == nil // with mail, the verification link activates (SPEC §3a)
 	accounts, err := provider.NewAccounts(db, policy, provider.NewHasher(provider.DefaultArgon2Params(), 0),
 		tokens, eph, eph, eph.Rate(), acfg, nil, log)
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, nil, err
 	}
 	codeFlow, err := provider.NewCodeFlow(accounts, clients, eph, eph, eph, tokens, provider.CodeFlowConfig{Log: log})
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, nil, err
+	}
+	proxies, err := parseCIDRs(c.TrustedProxies)
+	if err != nil {
+		return nil, nil, err
 	}
 	lifecycle, stopMail, err := startLifecycle(mailer, accounts, eph, eph.Rate(), c.Issuer, log)
 	if err != nil {
-		ln.Close()
-		return err
+		return nil, nil, err
 	}
-	defer stopMail()
-	proxies, err := parseCIDRs(c.TrustedProxies)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	handler := web.New(web.Config{
+	return web.New(web.Config{
 		Log:                log,
 		Ready:              map[string]web.Pinger{"database": db, "sessions": eph},
 		Issuer:             c.Issuer,
@@ -146,39 +202,5 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 		LimitClient:        c.LimitClient,
 		TLS:                c.TLSCert != "",
 		Lifecycle:          lifecycle,
-	})
-	srv := &http.Server{
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
-	}
-	if c.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(c.TLSCert, c.TLSKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("tls: %w", err)
-		}
-		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		ln = tls.NewListener(ln, srv.TLSConfig)
-	}
-	log.Info("serving", "addr", ln.Addr().String(), "issuer", c.Issuer)
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	// Graceful shutdown: stop accepting, let in-flight requests finish.
-	log.Info("shutting down")
-	shutCtx, done := context.WithTimeout(context.Background(), 20*time.Second)
-	defer done()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	return nil
+	}), stopMail, nil
 }
