@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -86,6 +87,8 @@ func isUnavailable(err error) bool {
 	)
 	switch {
 	case errors.Is(err, driver.ErrBadConn),
+		errors.Is(err, sql.ErrConnDone),
+		isDBClosed(err),
 		errors.Is(err, mysql.ErrInvalidConn),
 		errors.Is(err, context.DeadlineExceeded),
 		errors.Is(err, syscall.ECONNREFUSED),
@@ -103,6 +106,19 @@ func isUnavailable(err error) bool {
 	case errors.As(err, &se):
 		c := se.Code() & 0xff // primary result code
 		return c == sqliteBusy || c == sqliteLocked
+	}
+	return false
+}
+
+// errDBClosedText is the message of database/sql's unexported errDBClosed,
+// returned by every query on a closed *sql.DB (e.g. during shutdown).
+const errDBClosedText = "sql: database is closed"
+
+func isDBClosed(err error) bool {
+	for ; err != nil; err = errors.Unwrap(err) {
+		if err.Error() == errDBClosedText {
+			return true
+		}
 	}
 	return false
 }

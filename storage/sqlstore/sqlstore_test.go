@@ -228,6 +228,24 @@ func TestPingAfterClose(t *testing.T) {
 	}
 }
 
+// TestQueriesAfterClose: a closed pool (shutdown, or a store closed under a
+// running request) is "database unavailable", not an unclassified error.
+func TestQueriesAfterClose(t *testing.T) {
+	ctx := context.Background()
+	s := openSQLite(t, filepath.Join(t.TempDir(), "closed.db"), nil)
+	_ = s.Close()
+	if _, err := s.ListDomains(ctx); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("list after close: err = %v, want ErrUnavailable", err)
+	}
+	if _, err := s.UserByEmail(ctx, "a@b.example"); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("lookup after close: err = %v, want ErrUnavailable", err)
+	}
+	u := &storage.User{ID: "u1", Email: "a@b.example", EmailCanonical: "a@b.example", Domain: "b.example"}
+	if err := s.CreateUser(ctx, u); !errors.Is(err, storage.ErrUnavailable) {
+		t.Errorf("create after close: err = %v, want ErrUnavailable", err)
+	}
+}
+
 // TestConcurrentMigrate plays several processes starting on one new
 // database at once: every Migrate must succeed.
 func TestConcurrentMigrate(t *testing.T) {
