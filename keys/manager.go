@@ -67,7 +67,12 @@ func (m *Manager) Ensure(ctx context.Context) error {
 	if !empty {
 		return nil
 	}
-	return m.create(ctx, 1, m.cfg.Now(), false)
+	err := m.create(ctx, 1, m.cfg.Now(), false)
+	if errors.Is(err, storage.ErrExists) {
+		// Another node created the first key since our reload: use it.
+		return m.Reload(ctx)
+	}
+	return err
 }
 
 // Rotate creates the next generation. A normal key is published now and

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"user-registry/keys"
+	"user-registry/storage"
 	"user-registry/storage/memstore"
 	"user-registry/storage/sqlstore"
 )
@@ -82,5 +83,42 @@ func TestTwoProcessesOneSQLiteFile(t *testing.T) {
 		if _, err := tk.VerifyAccess(ctx, old, ""); err != nil {
 			t.Fatalf("node %s no longer verifies an unexpired token of the retired key: %v", name, err)
 		}
+	}
+}
+
+// staleFirstList answers its first ListKeys with no rows: the node listed
+// the keys just before another node inserted the first one.
+type staleFirstList struct {
+	*memstore.Store
+	listed bool
+}
+
+func (s *staleFirstList) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
+	if !s.listed {
+		s.listed = true
+		return nil, nil
+	}
+	return s.Store.ListKeys(ctx)
+}
+
+// TestEnsureLosesFirstKeyRace: two nodes starting on a fresh database both
+// see no key and both create generation 1; the loser must start with the
+// winner's key, not fail.
+func TestEnsureLosesFirstKeyRace(t *testing.T) {
+	ctx := context.Background()
+	clk := newClock()
+	store := memstore.New(memstore.WithClock(clk.Now))
+	sec := secret(t)
+	_, ta := newNode(t, store, clk, "ES256", sec)
+	mb, err := keys.NewManager(&staleFirstList{Store: store}, keys.Config{Secret: sec, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := mb.Ensure(ctx); err != nil {
+		t.Fatalf("second node's Ensure: %v", err)
+	}
+	tb := keys.NewTokens(mb, store, keys.TokenConfig{Issuer: issuer, Now: clk.Now})
+	if a, b := kidOf(t, mustMint(t, ta)), kidOf(t, mustMint(t, tb)); a != b {
+		t.Fatalf("nodes sign with %s and %s", a, b)
 	}
 }
