@@ -25,9 +25,11 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair
 
 // Authenticate checks an email and password (SPEC §3).
 //
-//   - Failed attempts per account are limited (LoginLimit, SEC-38): the
-//     counter is peeked first, so a locked account costs no hashing, and
-//     counted on every failure, known address or not.
+//   - Failed attempts per account are limited (LoginLimit, SEC-38): every
+//     attempt is counted before the password is checked (atomically, so
+//     concurrent guesses cannot all pass the check before any is counted),
+//     a locked account costs no hashing, and an attempt that does not end
+//     in a wrong password or unknown user is refunded (see limitedCheck).
 //   - An unknown or unparsable address still hashes against a dummy, so it
 //     takes as long as a wrong password (SEC-26).
 //   - A match against a legacy or outdated hash stores a fresh argon2id hash
@@ -45,20 +47,23 @@ func (a *Accounts) Authenticate(ctx context.Context, email, password string) (st
 		// like any address.
 		key = loginKeyPrefix + strings.ToLower(strings.TrimSpace(truncate(email, maxEmailLen)))
 	}
-	if _, err := a.loginRL.Peek(ctx, key); err != nil {
-		return storage.User{}, err
-	}
+	return limitedCheck(ctx, a, key, func() (storage.User, error) {
+		return a.authenticate(ctx, parsed.Canonical, perr, password)
+	})
+}
 
+// authenticate is Authenticate after the rate limit has counted the attempt.
+func (a *Accounts) authenticate(ctx context.Context, canonical string, perr error, password string) (storage.User, error) {
 	var u storage.User
 	err := storage.ErrNotFound
 	if perr == nil {
-		u, err = a.users.UserByEmail(ctx, parsed.Canonical)
+		u, err = a.users.UserByEmail(ctx, canonical)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		if err := a.hasher.VerifyDummy(ctx, password); err != nil {
 			return storage.User{}, fmt.Errorf("provider: login: %w", err)
 		}
-		return storage.User{}, a.loginFailed(ctx, key, ErrUnknownUser)
+		return storage.User{}, ErrUnknownUser
 	}
 	if err != nil {
 		return storage.User{}, fmt.Errorf("provider: login: %w", err)
@@ -75,7 +80,7 @@ func (a *Accounts) Authenticate(ctx context.Context, email, password string) (st
 		return storage.User{}, fmt.Errorf("provider: login: %w", err)
 	}
 	if !ok {
-		return storage.User{}, a.loginFailed(ctx, key, ErrWrongPassword)
+		return storage.User{}, ErrWrongPassword
 	}
 	if rehash {
 		a.rehash(ctx, &u, password)
@@ -86,13 +91,23 @@ func (a *Accounts) Authenticate(ctx context.Context, email, password string) (st
 	return u, nil
 }
 
-// loginFailed counts a failure against key and returns cause, or the
-// counting failure (503 rather than an uncounted attempt).
-func (a *Accounts) loginFailed(ctx context.Context, key string, cause error) error {
-	if err := a.loginRL.Fail(ctx, key); err != nil {
-		return err
+// limitedCheck runs a password check under the per-account failure limit
+// of key: the attempt is counted first (a full window refuses it with a
+// *RateLimitError before check runs), and given back unless check fails
+// with ErrWrongPassword or ErrUnknownUser. A refund the store cannot take
+// is logged: the check itself stands.
+func limitedCheck(ctx context.Context, a *Accounts, key string, check func() (storage.User, error)) (storage.User, error) {
+	if _, err := a.loginRL.Allow(ctx, key); err != nil {
+		return storage.User{}, err
 	}
-	return cause
+	u, err := check()
+	if errors.Is(err, ErrWrongPassword) || errors.Is(err, ErrUnknownUser) {
+		return storage.User{}, err
+	}
+	if rerr := a.loginRL.Refund(ctx, key); rerr != nil {
+		a.log.WarnContext(ctx, "login limit: refund not stored", "err", rerr)
+	}
+	return u, err
 }
 
 // rehash replaces u's password hash with a fresh argon2id one after a

@@ -100,18 +100,16 @@ func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string
 	if err != nil {
 		return storage.User{}, err
 	}
-	key := loginKeyPrefix + u.EmailCanonical
-	if _, err := a.loginRL.Peek(ctx, key); err != nil {
-		return storage.User{}, err
-	}
-	ok, _, err := a.hasher.Verify(ctx, password, u.PasswordHash)
-	if err != nil && !errors.Is(err, ErrMalformedHash) {
-		return storage.User{}, fmt.Errorf("provider: check password: %w", err)
-	}
-	if !ok {
-		return storage.User{}, a.loginFailed(ctx, key, ErrWrongPassword)
-	}
-	return u, nil
+	return limitedCheck(ctx, a, loginKeyPrefix+u.EmailCanonical, func() (storage.User, error) {
+		ok, _, err := a.hasher.Verify(ctx, password, u.PasswordHash)
+		if err != nil && !errors.Is(err, ErrMalformedHash) {
+			return storage.User{}, fmt.Errorf("provider: check password: %w", err)
+		}
+		if !ok {
+			return storage.User{}, ErrWrongPassword
+		}
+		return u, nil
+	})
 }
 
 // hasScope reports whether the space-separated scope list contains s.

@@ -143,6 +143,20 @@ func (r *RateLimiter) Fail(ctx context.Context, key string) error {
 	return nil
 }
 
+// Refund gives back one hit counted by Allow for key: a limit on failures
+// counts every attempt up front (so concurrent attempts cannot all pass a
+// check before any is counted) and refunds the ones that did not fail. A
+// store failure wraps storage.ErrUnavailable.
+func (r *RateLimiter) Refund(ctx context.Context, key string) error {
+	if !r.Enabled() {
+		return nil
+	}
+	if _, err := r.lim.Increment(ctx, key, -1); err != nil {
+		return unavailable(err)
+	}
+	return nil
+}
+
 // limited builds the error for a full window: Retry-After is the time to
 // the window's reset, in whole seconds, clamped to [1s, period] so a clock
 // mismatch cannot produce a negative or absurd value.
