@@ -35,16 +35,6 @@ redis.call('DEL', KEYS[1])
 return {1, v[1]}
 `)
 
-// deleteConsentsScript: KEYS[1] the user's consent set; ARGV key prefix of
-// the user's consent keys. The consent keys are built here rather than
-// passed, but they carry the set's hash tag, so they are in its slot.
-var deleteConsentsScript = redis.NewScript(`
-local ids = redis.call('SMEMBERS', KEYS[1])
-for _, id in ipairs(ids) do redis.call('DEL', ARGV[1] .. id) end
-redis.call('DEL', KEYS[1])
-return #ids
-`)
-
 // Refresh family hash fields: cur = current token hash, t = its record
 // JSON, e = its idle expiry, fe = family expiry, u:<hash> = rotated token.
 

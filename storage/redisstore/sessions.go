@@ -3,6 +3,7 @@ package redisstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -148,10 +149,34 @@ func (s *Store) Consent(ctx context.Context, userID, clientID string) (storage.C
 	return c, nil
 }
 
-// DeleteUserConsents forgets every consent of the user.
+// DeleteUserConsents forgets every consent of the user. The set is read
+// and deleted with its consent keys in one WATCH/MULTI transaction (all in
+// the set's hash slot), retried when a concurrent SaveConsent changed it.
 func (s *Store) DeleteUserConsents(ctx context.Context, userID string) error {
 	set := s.consentSet(userID)
-	return wrap(deleteConsentsScript.Run(ctx, s.client, []string{set}, set+":").Err())
+	del := func(tx *redis.Tx) error {
+		ids, err := tx.SMembers(ctx, set).Result()
+		if err != nil {
+			return err
+		}
+		keys := make([]string, 0, len(ids)+1)
+		keys = append(keys, set)
+		for _, id := range ids {
+			keys = append(keys, s.consentKey(userID, id))
+		}
+		_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Del(ctx, keys...)
+			return nil
+		})
+		return err
+	}
+	var err error
+	for range 5 {
+		if err = s.client.Watch(ctx, del, set); !errors.Is(err, redis.TxFailedErr) {
+			break
+		}
+	}
+	return wrap(err)
 }
 
 // SaveOneTimeToken stores t until t.ExpiresAt.
