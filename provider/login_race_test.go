@@ -97,3 +97,22 @@ func TestLoginAccountLimitConcurrent(t *testing.T) {
 		t.Fatalf("after the limit: %v", err)
 	}
 }
+
+// Successful logins are counted up front like any attempt and given back,
+// so they never use up the failure budget.
+func TestLoginAccountLimitRefundsSuccess(t *testing.T) {
+	e := newAcctEnv(t, func(c *provider.AccountsConfig) { c.LoginLimit = "3/15m" })
+	e.signup(t, "ann@example.com", annPW)
+	ctx := context.Background()
+	for range 5 {
+		e.login(t, "ann@example.com", annPW)
+	}
+	for i := range 3 {
+		if _, err := e.acc.Authenticate(ctx, "ann@example.com", "wrong password!"); !errors.Is(err, provider.ErrWrongPassword) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	if _, err := e.acc.Authenticate(ctx, "ann@example.com", annPW); !errors.Is(err, provider.ErrRateLimited) {
+		t.Fatalf("after 3 failures: %v", err)
+	}
+}
