@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -185,6 +186,24 @@ func TestDownAfterOpen(t *testing.T) {
 	for name, err := range checks {
 		if !errors.Is(err, storage.ErrUnavailable) {
 			t.Errorf("%s on closed store: err = %v, want ErrUnavailable", name, err)
+		}
+	}
+}
+
+// TestBadURLHidesPassword: the error for a malformed Redis URL (printed at
+// start-up) must not repeat the URL and its password (SEC-50).
+func TestBadURLHidesPassword(t *testing.T) {
+	for _, u := range []string{
+		"redis://:s3cr%zzet@127.0.0.1:6379/0",
+		"redis://user:s3cret@[::1/0",
+		"rediss://:s3cret@127.0.0.1:6379/0?dial_timeout=bogus",
+	} {
+		_, err := redisstore.Open(t.Context(), redisstore.Options{URL: u})
+		if err == nil {
+			t.Fatalf("Open(%q) succeeded", u)
+		}
+		if strings.Contains(err.Error(), "s3cr") {
+			t.Errorf("Open error reveals the password: %v", err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -91,6 +92,10 @@ func newClient(o Options) (redis.UniversalClient, error) {
 	if o.URL != "" {
 		var err error
 		if base, err = redis.ParseURL(o.URL); err != nil {
+			// url.Error quotes the whole URL, password included.
+			if ue := (*url.Error)(nil); errors.As(err, &ue) {
+				return nil, fmt.Errorf("bad Redis URL: %w", ue.Err)
+			}
 			return nil, err
 		}
 	} else if len(o.ClusterAddrs) == 0 && len(o.SentinelAddrs) == 0 {
