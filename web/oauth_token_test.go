@@ -171,3 +171,21 @@ func TestTokenEndpointErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestOAuthWrongMethod: a wrong method on an OAuth endpoint is 405 with
+// the RFC 6749 error body SPEC §2 prescribes for /oauth2/* and
+// /authority-token, not the {"message"} body of the user API.
+func TestOAuthWrongMethod(t *testing.T) {
+	e := newOAuthEnv(t, "sqlite+memory", "0")
+	for _, tc := range []struct{ method, path, allow string }{
+		{"GET", "/oauth2/token", "POST"}, {"PUT", "/authority-token", "POST"},
+		{"GET", "/oauth2/revoke", "POST"}, {"GET", "/oauth2/introspect", "POST"},
+		{"DELETE", "/oauth2/authorize", "GET, HEAD"}, {"GET", "/oauth2/consent", "POST"},
+	} {
+		a := e.do(t, tc.method, tc.path, "", "", nil)
+		if a.status != http.StatusMethodNotAllowed || a.json["error"] != "invalid_request" || a.json["message"] != nil ||
+			a.header.Get("Cache-Control") != "no-store" || a.header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s = %d %s (Allow %q)", tc.method, tc.path, a.status, a.body, a.header.Get("Allow"))
+		}
+	}
+}
