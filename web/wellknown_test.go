@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -77,8 +78,28 @@ func TestJWKSAndDiscovery(t *testing.T) {
 		if doc["issuer"] != issuer || doc["jwks_uri"] != issuer+"/.well-known/jwks.json" {
 			t.Fatalf("%s: issuer/jwks_uri = %v %v", path, doc["issuer"], doc["jwks_uri"])
 		}
-		if strings.Contains(rec.Body.String(), `"plain"`) || strings.Contains(rec.Body.String(), `"none"`) && !strings.Contains(rec.Body.String(), `"token_endpoint_auth_methods_supported"`) {
-			t.Fatalf("%s advertises plain/none: %s", path, rec.Body)
+		// SPEC §6 values exactly; SEC-11: no "none" alg, no "plain" PKCE,
+		// only the enabled grants ("none" is an auth method of public
+		// clients, never an alg).
+		for field, want := range map[string]string{
+			"authorization_endpoint":                issuer + "/oauth2/authorize",
+			"token_endpoint":                        issuer + "/oauth2/token",
+			"revocation_endpoint":                   issuer + "/oauth2/revoke",
+			"introspection_endpoint":                issuer + "/oauth2/introspect",
+			"userinfo_endpoint":                     issuer + "/userinfo",
+			"grant_types_supported":                 "[authorization_code refresh_token client_credentials]",
+			"response_types_supported":              "[code]",
+			"code_challenge_methods_supported":      "[S256]",
+			"id_token_signing_alg_values_supported": "[ES256]",
+			"token_endpoint_auth_methods_supported": "[client_secret_basic client_secret_post none]",
+			"subject_types_supported":               "[public]",
+		} {
+			if got := fmt.Sprint(doc[field]); got != want {
+				t.Errorf("%s: %s = %s, want %s", path, field, got, want)
+			}
+		}
+		if _, ok := doc["scopes_supported"].([]any); !ok {
+			t.Errorf("%s: scopes_supported = %v", path, doc["scopes_supported"])
 		}
 	}
 }
