@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -230,5 +231,30 @@ func TestLoadOrCreateSecret(t *testing.T) {
 	s2, created, err := keys.LoadOrCreateSecret("", db)
 	if err != nil || created || !bytes.Equal(s1, s2) {
 		t.Fatal("second load differs or recreated")
+	}
+}
+
+// TestLoadOrCreateSecretConcurrent: processes starting at once on a fresh
+// SQLite database must all get the one generated secret, never read a key
+// file another process has created but not yet written.
+func TestLoadOrCreateSecretConcurrent(t *testing.T) {
+	for range 50 {
+		db := filepath.Join(t.TempDir(), "reg.db")
+		const n = 8
+		got := make([][]byte, n)
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() { got[i], _, errs[i] = keys.LoadOrCreateSecret("", db) })
+		}
+		wg.Wait()
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("concurrent LoadOrCreateSecret: %v", errs[i])
+			}
+			if !bytes.Equal(got[i], got[0]) {
+				t.Fatal("concurrent LoadOrCreateSecret returned different secrets")
+			}
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -38,21 +39,32 @@ func LoadOrCreateSecret(value, sqlitePath string) (secret []byte, created bool, 
 	if _, err := rand.Read(s); err != nil {
 		return nil, false, err
 	}
-	// O_EXCL: of two processes starting on a fresh database only one
-	// writes the file; the other reads what it wrote.
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return LoadOrCreateSecret("", sqlitePath)
-	}
+	// The secret is written to a private temporary file and then linked
+	// into place: link fails when the name exists, so of two processes
+	// starting on a fresh database only one creates the file, and the other
+	// never sees it before it is complete.
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
 	if err != nil {
 		return nil, false, fmt.Errorf("keys: create key secret file: %w", err)
 	}
-	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(s) + "\n")
-	if cerr := f.Close(); werr == nil {
+	defer os.Remove(tmp.Name())
+	werr := tmp.Chmod(0o600)
+	if werr == nil {
+		_, werr = tmp.WriteString(base64.StdEncoding.EncodeToString(s) + "\n")
+	}
+	if werr == nil {
+		werr = tmp.Sync()
+	}
+	if cerr := tmp.Close(); werr == nil {
 		werr = cerr
 	}
 	if werr != nil {
 		return nil, false, fmt.Errorf("keys: write key secret file: %w", werr)
+	}
+	if err := os.Link(tmp.Name(), path); errors.Is(err, fs.ErrExist) {
+		return LoadOrCreateSecret("", sqlitePath)
+	} else if err != nil {
+		return nil, false, fmt.Errorf("keys: create key secret file: %w", err)
 	}
 	return s, true, nil
 }
