@@ -45,6 +45,12 @@ func unmarshalStrict(body []byte, dst any) error {
 	if !utf8.Valid(body) {
 		return fmt.Errorf("%w: body is not valid UTF-8", errBadJSON)
 	}
+	// Every request body is an object: refuse null (which would decode as
+	// {}), arrays, strings and numbers here, with a message that names no
+	// Go type.
+	if t := bytes.TrimLeft(body, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+		return fmt.Errorf("%w: the body must be a JSON object", errBadJSON)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {

@@ -29,6 +29,10 @@ func TestDecodeJSON(t *testing.T) {
 		{"malformed", "application/json", `{"email":`, errBadJSON},
 		{"empty", "application/json", ``, errBadJSON},
 		{"bad utf8", "application/json", "{\"email\":\"\xff\"}", errBadJSON},
+		{"null", "application/json", `null`, errBadJSON},
+		{"array", "application/json", ` [{"email":"a"}]`, errBadJSON},
+		{"string", "application/json", `"a"`, errBadJSON},
+		{"number", "application/json", `1e400`, errBadJSON},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,6 +44,10 @@ func TestDecodeJSON(t *testing.T) {
 			err := decodeJSON(r, &p)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("decodeJSON = %v, want %v", err, tt.want)
+			}
+			// The message goes to the client: no Go type names.
+			if err != nil && strings.Contains(err.Error(), "Go value") {
+				t.Errorf("message %q names a Go type", err)
 			}
 		})
 	}
