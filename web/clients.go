@@ -16,12 +16,18 @@ type clientsAPI struct{ s *server }
 
 // requireUser admits user access tokens only. An authority token is a
 // valid bearer token too, but a client registering further clients would
-// let one leaked secret multiply itself.
+// let one leaked secret multiply itself. And, as on the account API, only
+// first-party (/login, /refresh) tokens: an app the user let sign them in
+// must not register or delete the clients of the user's domain.
 func (c *clientsAPI) requireUser(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		claims, ok := claimsFrom(r.Context())
 		if !ok || claims.Email == "" || claims.Domain == "" || claims.Subject == claims.ClientID {
 			writeError(w, r, c.s.log, provider.ErrForbidden)
+			return
+		}
+		if c.s.cfg.Accounts == nil || claims.ClientID != c.s.cfg.Accounts.Config().LoginClientID {
+			writeError(w, r, c.s.log, errForeignToken)
 			return
 		}
 		next(w, r)

@@ -120,3 +120,36 @@ func TestClientsAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestClientsAPIRefusesThirdPartyTokens: a token a third-party app got
+// through the code flow (even with scope openid only) cannot register,
+// list or delete the user's domain's clients: like the account API,
+// /clients takes first-party (/login, /refresh) tokens only.
+func TestClientsAPIRefusesThirdPartyTokens(t *testing.T) {
+	e := newFlowEnv(t, "sqlite+memory")
+	appID, appSecret := e.codeClient(t, provider.ClientSpec{Trusted: true})
+	victim, _ := e.client(t, provider.ClientSpec{Domain: "flow.example"})
+	v, _ := pkce()
+	params := authParams(appID, flowRedirect, v)
+	params.Set("scope", "openid")
+	code := e.browser(t).getCode(params)
+	a := e.exchange(t, appID, appSecret, url.Values{"code": {code}, "redirect_uri": {flowRedirect}, "code_verifier": {v}})
+	tok, _ := a.json["access_token"].(string)
+	if a.status != 200 || tok == "" {
+		t.Fatalf("exchange = %d %s", a.status, a.body)
+	}
+	for _, tc := range []struct{ method, path string }{
+		{"POST", "/clients"}, {"GET", "/clients"}, {"DELETE", "/clients/" + victim},
+	} {
+		if a := e.do(t, tc.method, tc.path, "", "", bearer(tok)); a.status != http.StatusForbidden || a.json["message"] == nil {
+			t.Errorf("%s %s with a third-party token = %d %s, want 403", tc.method, tc.path, a.status, a.body)
+		}
+	}
+	if _, err := e.Config.Clients.Get(context.Background(), victim); err != nil {
+		t.Fatalf("victim client: %v", err)
+	}
+	// The user's own token still works.
+	if a := e.do(t, "GET", "/clients", "", "", bearer(e.userToken(t, e.email))); a.status != 200 {
+		t.Fatalf("GET /clients with a login token = %d %s", a.status, a.body)
+	}
+}
