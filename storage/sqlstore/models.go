@@ -36,16 +36,18 @@ type domainRow struct {
 func (domainRow) TableName() string { return "domain_checks" }
 
 // clientRow keeps the list fields as JSON arrays in text columns: they are
-// only ever read whole, never queried.
+// only ever read whole, never queried. Without a size they are TEXT on
+// SQLite and LONGTEXT on MySQL, whose TEXT (64 KiB) is too small for a
+// long redirect-URI list.
 type clientRow struct {
 	ID           string    `gorm:"primaryKey;size:191"`
 	SecretHash   []byte    `gorm:"size:255"`
 	Domain       string    `gorm:"size:253;not null;index:ix_clients_domain"`
 	Name         string    `gorm:"size:255;not null"`
-	GrantTypes   string    `gorm:"type:text;not null"`
-	Scopes       string    `gorm:"type:text;not null"`
-	RedirectURIs string    `gorm:"type:text;not null"`
-	Audiences    string    `gorm:"type:text;not null"`
+	GrantTypes   string    `gorm:"not null"`
+	Scopes       string    `gorm:"not null"`
+	RedirectURIs string    `gorm:"not null"`
+	Audiences    string    `gorm:"not null"`
 	Public       bool      `gorm:"not null"`
 	Admin        bool      `gorm:"not null"`
 	Trusted      bool      `gorm:"not null"`

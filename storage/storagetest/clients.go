@@ -3,7 +3,9 @@ package storagetest
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,4 +146,19 @@ func testClients(t *testing.T, s Stores) {
 			}
 		}
 	})
+}
+
+// testClientLongLists: the list columns hold what an admin may register,
+// such as many long redirect URIs (more than MySQL's 64 KiB TEXT).
+func testClientLongLists(t *testing.T, s Stores) {
+	ctx := context.Background()
+	c := storage.Client{ID: "c-long", Domain: "long.example", GrantTypes: []string{"authorization_code"},
+		CreatedAt: s.Clock.Now().UTC().Truncate(time.Microsecond)}
+	for i := range 40 {
+		c.RedirectURIs = append(c.RedirectURIs, fmt.Sprintf("https://long.example/cb/%02d/%s", i, strings.Repeat("x", 2000)))
+	}
+	recErr(t, "create", s.Clients.CreateClient(ctx, &c), nil)
+	got, err := s.Clients.Client(ctx, c.ID)
+	recErr(t, "get", err, nil)
+	recClient(t, c.ID, got, c)
 }
