@@ -154,14 +154,14 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 		return storage.Client{}, InvalidInput("refresh_token needs authorization_code")
 	}
 
+	// A code-flow client may have no redirect URI yet (SPEC §1 makes
+	// --redirect-uri optional); its authorization requests get the error
+	// page until one is registered, and the CLI warns about it.
 	c.RedirectURIs = dedupe(spec.RedirectURIs)
 	for _, u := range c.RedirectURIs {
 		if err := validRedirectURI(u); err != nil {
 			return storage.Client{}, err
 		}
-	}
-	if hasCode && len(c.RedirectURIs) == 0 {
-		return storage.Client{}, InvalidInput("authorization_code needs at least one redirect URI")
 	}
 
 	c.Scopes = dedupe(spec.Scopes)

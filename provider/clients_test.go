@@ -40,7 +40,7 @@ func TestCreateValidation(t *testing.T) {
 		{"bad domain", provider.ClientSpec{Domain: "not a domain"}, false},
 		{"password grant", provider.ClientSpec{Domain: "a.com", GrantTypes: []string{"password"}}, false},
 		{"implicit grant", provider.ClientSpec{Domain: "a.com", GrantTypes: []string{"implicit"}}, false},
-		{"code without redirect", provider.ClientSpec{Domain: "a.com", GrantTypes: []string{"authorization_code"}}, false},
+		{"code without redirect", provider.ClientSpec{Domain: "a.com", GrantTypes: []string{"authorization_code"}}, true},
 		{"code", provider.ClientSpec{Domain: "a.com", GrantTypes: []string{"authorization_code", "refresh_token"}, RedirectURIs: []string{"https://a.com/cb"}}, true},
 		{"refresh alone", provider.ClientSpec{Domain: "a.com", GrantTypes: []string{"refresh_token"}}, false},
 		{"relative redirect", provider.ClientSpec{Domain: "a.com", GrantTypes: []string{"authorization_code"}, RedirectURIs: []string{"/cb"}}, false},

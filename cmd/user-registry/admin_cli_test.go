@@ -97,3 +97,23 @@ func TestKeysListAndRotate(t *testing.T) {
 		}
 	}
 }
+
+// TestClientsCreatePublicMinimal: the minimal public form of SPEC §1 works
+// and prints no secret (the missing redirect URI is only warned about).
+func TestClientsCreatePublicMinimal(t *testing.T) {
+	db := "--db=sqlite:" + filepath.Join(t.TempDir(), "c.db")
+	out, errOut, code := cli(t, nil, "clients", "create", "--domain", "Example.COM", "--public", db)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not one JSON object: %q", out)
+	}
+	if _, has := got["client_secret"]; has || got["domain"] != "example.com" || got["client_id"] == "" {
+		t.Fatalf("public client output = %v", got)
+	}
+	if !strings.Contains(errOut, "warning") {
+		t.Fatalf("no warning about the missing redirect URI: %q", errOut)
+	}
+}

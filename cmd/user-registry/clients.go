@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -146,6 +147,9 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 				return errors.New(msg)
 			}
 			return err
+		}
+		if slices.Contains(cl.GrantTypes, provider.GrantAuthorizationCode) && len(cl.RedirectURIs) == 0 {
+			fmt.Fprintln(e.stderr, "warning: the client has no --redirect-uri; its authorization requests will be refused")
 		}
 		return json.NewEncoder(e.stdout).Encode(createdClient{
 			ClientID: cl.ID, ClientSecret: sec, Domain: cl.Domain, Name: cl.Name,
