@@ -251,11 +251,26 @@ func TestRevocationBySIDAndNotBefore(t *testing.T) {
 	other.SID = "fam-2"
 	tok2, _ := mint(t, e.tokens, other)
 	e.clk.Advance(1500 * time.Millisecond)
-	if err := e.store.SetNotBefore(ctx, other.Subject, e.clk.Now(), e.clk.Now().Add(time.Hour)); err != nil {
+	// A password change from session fam-3: every earlier token dies but
+	// those of fam-3 (SPEC §3a: the caller keeps working).
+	caller := userClaims()
+	caller.SID = "fam-3"
+	tokCaller, _ := mint(t, e.tokens, caller)
+	noSID := userClaims()
+	noSID.SID = ""
+	tokNoSID, _ := mint(t, e.tokens, noSID)
+	e.clk.Advance(1500 * time.Millisecond)
+	if err := e.store.SetNotBefore(ctx, other.Subject, e.clk.Now(), e.clk.Now().Add(time.Hour), "fam-3"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.tokens.VerifyAccess(ctx, tok2, ""); !errors.Is(err, keys.ErrInvalidToken) {
 		t.Fatalf("token before not-before accepted: %v", err)
+	}
+	if _, err := e.tokens.VerifyAccess(ctx, tokNoSID, ""); !errors.Is(err, keys.ErrInvalidToken) {
+		t.Fatalf("token without sid accepted despite not-before: %v", err)
+	}
+	if _, err := e.tokens.VerifyAccess(ctx, tokCaller, ""); err != nil {
+		t.Fatalf("token of the spared session rejected: %v", err)
 	}
 	e.clk.Advance(time.Second)
 	tok3, _ := mint(t, e.tokens, other)
@@ -277,8 +292,8 @@ func (d downStore) IsRevoked(ctx context.Context, ids ...string) (bool, error) {
 	return false, nil
 }
 
-func (d downStore) NotBefore(ctx context.Context, user string) (time.Time, error) {
-	return time.Time{}, d.notBeforeErr
+func (d downStore) NotBefore(ctx context.Context, user string) (time.Time, string, error) {
+	return time.Time{}, "", d.notBeforeErr
 }
 
 func TestRevocationStoreDownFailsClosed(t *testing.T) {

@@ -87,14 +87,15 @@ func (t *Tokens) checkRevocation(ctx context.Context, c AccessClaims) error {
 	if revoked {
 		return fmt.Errorf("%w: revoked", ErrInvalidToken)
 	}
-	nb, err := t.rev.NotBefore(ctx, c.Subject)
+	nb, spare, err := t.rev.NotBefore(ctx, c.Subject)
 	if err != nil {
 		return unavailable(err)
 	}
 	// iat has whole-second precision; a token issued in the same second
 	// as (or before) the not-before instant is refused, erring on the side
-	// of revocation.
-	if !nb.IsZero() && c.IssuedAt.Before(nb) {
+	// of revocation. The spared session is the one that changed the
+	// password: it keeps working (SPEC §3a).
+	if !nb.IsZero() && c.IssuedAt.Before(nb) && (spare == "" || c.SID != spare) {
 		return fmt.Errorf("%w: issued before the subject's not-before", ErrInvalidToken)
 	}
 	return nil

@@ -27,10 +27,10 @@ type downRevocations struct{ storage.RevocationStore }
 func (downRevocations) Revoke(context.Context, string, time.Time) error {
 	return storage.ErrUnavailable
 }
-func (downRevocations) NotBefore(context.Context, string) (time.Time, error) {
-	return time.Time{}, storage.ErrUnavailable
+func (downRevocations) NotBefore(context.Context, string) (time.Time, string, error) {
+	return time.Time{}, "", storage.ErrUnavailable
 }
-func (downRevocations) SetNotBefore(context.Context, string, time.Time, time.Time) error {
+func (downRevocations) SetNotBefore(context.Context, string, time.Time, time.Time, string) error {
 	return storage.ErrUnavailable
 }
 
@@ -121,7 +121,7 @@ func TestAccountsLogsNoSecrets(t *testing.T) {
 	}
 	c, _ := acc.Verify(ctx, p3.AccessToken)
 	e.clk.Advance(time.Millisecond)
-	if _, err := acc.ChangePassword(ctx, c, pw, pw2); err != nil {
+	if err := acc.ChangePassword(ctx, c, pw, pw2); err != nil {
 		t.Fatal(err)
 	}
 	if err := acc.DeleteAccount(ctx, u.ID, pw2); err != nil {

@@ -64,14 +64,24 @@ func (a *Accounts) endSession(ctx context.Context, sid string) error {
 //
 // Returns an error wrapping storage.ErrUnavailable.
 func (a *Accounts) LogoutAll(ctx context.Context, userID string) error {
+	if err := a.endSessions(ctx, userID, ""); err != nil {
+		return err
+	}
+	a.log.InfoContext(ctx, "user logged out everywhere", "user_id", userID)
+	return nil
+}
+
+// endSessions ends every session and token of the user issued until now,
+// except those of session spare ("" for none) — the caller of a password
+// change keeps working (SPEC §3a).
+func (a *Accounts) endSessions(ctx context.Context, userID, spare string) error {
 	if userID == "" {
 		return fmt.Errorf("%w: no subject", ErrUnauthenticated)
 	}
 	now := a.now()
-	if err := a.rev.SetNotBefore(ctx, userID, now, now.Add(a.cfg.RefreshAbsolute)); err != nil {
-		return fmt.Errorf("provider: logout everywhere: %w", err)
+	if err := a.rev.SetNotBefore(ctx, userID, now, now.Add(a.cfg.RefreshAbsolute), spare); err != nil {
+		return fmt.Errorf("provider: end sessions: %w", err)
 	}
-	a.log.InfoContext(ctx, "user logged out everywhere", "user_id", userID)
 	return nil
 }
 
@@ -86,7 +96,7 @@ func issuedBeforeNotBefore(issued, nb time.Time) bool {
 // user's not-before (see LogoutAll). Usually the not-before is absent or
 // in the past and this is one store read.
 func (a *Accounts) awaitNotBefore(ctx context.Context, userID string) error {
-	nb, err := a.rev.NotBefore(ctx, userID)
+	nb, _, err := a.rev.NotBefore(ctx, userID)
 	if err != nil {
 		return fmt.Errorf("provider: not-before: %w", err)
 	}

@@ -12,59 +12,40 @@ import (
 
 // ChangePassword sets a new password for the user of the verified access
 // token c, after checking the current one (SPEC §3a). Every other session
-// and token of the user is revoked (SEC-54) by a not-before; since that
-// also covers the calling token (not-before cannot exempt one session), the
-// caller gets a fresh TokenPair — same client, scope and audience, a new
-// session — to continue with: the web layer returns it, or re-issues its
-// browser session. A refresh token is included for the login client and
-// for grants with offline_access.
+// and token of the user is revoked (SEC-54) by a not-before that spares the
+// caller's session (c.SID): the calling token and its refresh token keep
+// working. A token without a session id spares nothing.
 //
 // Wrong current passwords count against the per-account login limit.
 // Returns an error wrapping ErrInvalidInput (new password policy),
 // ErrWrongPassword, *RateLimitError, ErrUnauthenticated (user gone), or an
 // error wrapping storage.ErrUnavailable.
-func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, current, next string) (TokenPair, error) {
+func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, current, next string) error {
 	pw, err := CheckPassword(next)
 	if err != nil {
-		return TokenPair{}, err
+		return err
 	}
 	u, err := a.checkOwnPassword(ctx, c.Subject, current)
 	if err != nil {
-		return TokenPair{}, err
+		return err
 	}
 	hash, err := a.hasher.Hash(ctx, pw)
 	if err != nil {
-		return TokenPair{}, fmt.Errorf("provider: change password: hash: %w", err)
+		return fmt.Errorf("provider: change password: hash: %w", err)
 	}
 	u.PasswordHash = hash
 	u.UpdatedAt = a.now().UTC()
 	if err := a.users.UpdateUser(ctx, &u); err != nil {
 		if isNotFound(err) {
-			return TokenPair{}, fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
+			return fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
 		}
-		return TokenPair{}, fmt.Errorf("provider: change password: %w", err)
+		return fmt.Errorf("provider: change password: %w", err)
 	}
-	if err := a.LogoutAll(ctx, u.ID); err != nil {
-		return TokenPair{}, err
-	}
-	if c.SID != "" {
-		// Dead by the not-before already; delete it rather than wait for
-		// its expiry.
-		if err := a.refresh.RevokeFamily(ctx, c.SID); err != nil {
-			return TokenPair{}, fmt.Errorf("provider: change password: %w", err)
-		}
+	if err := a.endSessions(ctx, u.ID, c.SID); err != nil {
+		return err
 	}
 	a.log.InfoContext(ctx, "password changed", "user_id", u.ID)
-	g := Grant{
-		ClientID:    c.ClientID,
-		Scope:       c.Scope,
-		Audience:    c.Audience,
-		WithRefresh: c.ClientID == a.cfg.LoginClientID || hasScope(c.Scope, "offline_access"),
-	}
-	if g.ClientID == "" {
-		g = a.loginGrant("")
-	}
-	return a.IssueTokensFor(ctx, u, g)
+	return nil
 }
 
 // DeleteAccount deletes the user after checking the password (SPEC §3a):

@@ -180,11 +180,11 @@ func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string
 	if err != nil {
 		return TokenPair{}, a.endFamily(ctx, familyID, err)
 	}
-	nb, err := a.rev.NotBefore(ctx, u.ID)
+	nb, spare, err := a.rev.NotBefore(ctx, u.ID)
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("provider: refresh: not-before: %w", err)
 	}
-	if issuedBeforeNotBefore(old.IssuedAt, nb) {
+	if issuedBeforeNotBefore(old.IssuedAt, nb) && familyID != spare {
 		return TokenPair{}, a.endFamily(ctx, familyID,
 			fmt.Errorf("%w: session ended by logout everywhere", ErrUnauthenticated))
 	}

@@ -116,11 +116,16 @@ type RevocationStore interface {
 	Revoke(ctx context.Context, id string, until time.Time) error
 	// IsRevoked reports whether any of ids is revoked.
 	IsRevoked(ctx context.Context, ids ...string) (bool, error)
-	// SetNotBefore makes tokens of the user issued before t invalid; the
-	// entry is kept until `until`.
-	SetNotBefore(ctx context.Context, userID string, t, until time.Time) error
-	// NotBefore returns the user's not-before time, zero when none.
-	NotBefore(ctx context.Context, userID string) (time.Time, error)
+	// SetNotBefore makes tokens and sessions of the user issued before t
+	// invalid, except those of session spare ("" for none): a password
+	// change ends every session but the caller's. The entry is kept until
+	// `until`. A live entry is never moved backwards: a call with an
+	// earlier t changes nothing; one with a later (or equal) t replaces
+	// the spared session too.
+	SetNotBefore(ctx context.Context, userID string, t, until time.Time, spare string) error
+	// NotBefore returns the user's not-before time (zero when none) and
+	// the session it spares ("" for none).
+	NotBefore(ctx context.Context, userID string) (nb time.Time, spare string, err error)
 }
 
 // RateStore counts hits in fixed windows for rate limiting. It is a

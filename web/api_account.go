@@ -139,14 +139,6 @@ type passwordRequest struct {
 	New     string `json:"new_password"`
 }
 
-// passwordResponse carries fresh tokens besides the message: the change
-// revokes every token of the user, the caller's included (a per-user
-// not-before cannot spare one session), so the caller continues with these.
-type passwordResponse struct {
-	Message string `json:"message"`
-	tokenResponse
-}
-
 // apiChangePassword is POST /password (SPEC §3a, SEC-54).
 func (s *server) apiChangePassword(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.accountClaims(w, r)
@@ -162,12 +154,13 @@ func (s *server) apiChangePassword(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, provider.InvalidInput(msgPasswordFieldsMi))
 		return
 	}
-	pair, err := s.cfg.Accounts.ChangePassword(r.Context(), c, req.Current, req.New)
-	if err != nil {
+	// The calling token and its session keep working; every other session
+	// of the user ends (SPEC §3a).
+	if err := s.cfg.Accounts.ChangePassword(r.Context(), c, req.Current, req.New); err != nil {
 		writeError(w, r, s.log, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, passwordResponse{msgPasswordUpdated, newTokenResponse(pair)})
+	writeJSON(w, http.StatusOK, message{msgPasswordUpdated})
 }
 
 type deleteRequest struct {

@@ -143,16 +143,16 @@ func (s *flakyStore) IsRevoked(ctx context.Context, ids ...string) (bool, error)
 	return s.Store.IsRevoked(ctx, ids...)
 }
 
-func (s *flakyStore) SetNotBefore(ctx context.Context, userID string, t, until time.Time) error {
+func (s *flakyStore) SetNotBefore(ctx context.Context, userID string, t, until time.Time, spare string) error {
 	if err := s.fail(); err != nil {
 		return err
 	}
-	return s.Store.SetNotBefore(ctx, userID, t, until)
+	return s.Store.SetNotBefore(ctx, userID, t, until, spare)
 }
 
-func (s *flakyStore) NotBefore(ctx context.Context, userID string) (time.Time, error) {
+func (s *flakyStore) NotBefore(ctx context.Context, userID string) (time.Time, string, error) {
 	if err := s.fail(); err != nil {
-		return time.Time{}, err
+		return time.Time{}, "", err
 	}
 	return s.Store.NotBefore(ctx, userID)
 }

@@ -24,7 +24,7 @@ const maxFormBytes = 16 << 10
 // redisstore) also keep the per-user "not before" that LogoutAll sets, so
 // routesPages type-asserts Config.Sessions to it.
 type notBeforer interface {
-	NotBefore(ctx context.Context, userID string) (time.Time, error)
+	NotBefore(ctx context.Context, userID string) (nb time.Time, spare string, err error)
 }
 
 // pages is the state of the HTML pages, built once in routesPages: parsed

@@ -96,7 +96,9 @@ func (s *server) currentUser(r *http.Request) (storage.User, storage.Session, bo
 	if s.pages == nil || s.pages.nb == nil {
 		return storage.User{}, storage.Session{}, false, errNoNotBefore
 	}
-	nb, err := s.pages.nb.NotBefore(ctx, sess.UserID)
+	// A spared session (a password change through the API) names an API
+	// session, never a browser one: browser sessions are always subject.
+	nb, _, err := s.pages.nb.NotBefore(ctx, sess.UserID)
 	if err != nil {
 		return storage.User{}, storage.Session{}, false, fmt.Errorf("web: session not-before: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 // until `until`.
 type notBefore struct {
 	t, until time.Time
+	spare    string // session exempt from t
 }
 
 // Revoke marks id revoked until the given time. A later until extends an
@@ -37,33 +38,35 @@ func (s *Store) IsRevoked(_ context.Context, ids ...string) (bool, error) {
 	return false, nil
 }
 
-// SetNotBefore makes tokens of the user issued before t invalid, keeping the
-// entry until `until`. It never moves an existing not-before backwards, so a
-// delayed, older "log out everywhere" can't revalidate tokens.
-func (s *Store) SetNotBefore(_ context.Context, userID string, t, until time.Time) error {
+// SetNotBefore makes tokens of the user issued before t invalid, except
+// those of session spare, keeping the entry until `until`. It never moves
+// an existing not-before backwards, so a delayed, older "log out
+// everywhere" can't revalidate tokens.
+func (s *Store) SetNotBefore(_ context.Context, userID string, t, until time.Time, spare string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	if cur, ok := s.notBefore[userID]; ok && live(cur.until, now) {
 		if cur.t.After(t) {
-			t = cur.t
+			t, spare = cur.t, cur.spare
 		}
 		if cur.until.After(until) {
 			until = cur.until
 		}
 	}
-	s.notBefore[userID] = notBefore{t: t, until: until}
+	s.notBefore[userID] = notBefore{t: t, until: until, spare: spare}
 	s.wrote(now)
 	return nil
 }
 
-// NotBefore returns the user's not-before time, zero when none or expired.
-func (s *Store) NotBefore(_ context.Context, userID string) (time.Time, error) {
+// NotBefore returns the user's not-before time and spared session, zero
+// and "" when none or expired.
+func (s *Store) NotBefore(_ context.Context, userID string) (time.Time, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	nb, ok := s.notBefore[userID]
 	if !ok || !live(nb.until, s.now()) {
-		return time.Time{}, nil
+		return time.Time{}, "", nil
 	}
-	return nb.t, nil
+	return nb.t, nb.spare, nil
 }

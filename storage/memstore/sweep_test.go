@@ -24,7 +24,7 @@ func TestSweepBoundsMemory(t *testing.T) {
 		_ = s.SaveOneTimeToken(ctx, storage.OneTimeToken{Hash: id, ExpiresAt: exp})
 		_ = s.CreateRefresh(ctx, storage.RefreshToken{Hash: id, FamilyID: id, ExpiresAt: exp, FamilyExpiresAt: exp})
 		_ = s.Revoke(ctx, id, exp)
-		_ = s.SetNotBefore(ctx, id, clock.Now(), exp)
+		_ = s.SetNotBefore(ctx, id, clock.Now(), exp, "")
 	}
 	clock.Advance(sweepEvery + time.Minute)
 	_ = s.CreateSession(ctx, storage.Session{ID: "fresh", ExpiresAt: clock.Now().Add(time.Hour)})

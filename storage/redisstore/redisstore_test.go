@@ -114,7 +114,7 @@ func TestRealTTL(t *testing.T) {
 			return s.CreateRefresh(ctx, storage.RefreshToken{Hash: "r1", FamilyID: "f1", ExpiresAt: exp, FamilyExpiresAt: fexp})
 		}, fexp},
 		{"rev:j1", func() error { return s.Revoke(ctx, "j1", exp) }, exp},
-		{"nbf:u1", func() error { return s.SetNotBefore(ctx, "u1", time.Now(), exp) }, exp},
+		{"nbf:u1", func() error { return s.SetNotBefore(ctx, "u1", time.Now(), exp, "") }, exp},
 	}
 	for _, w := range writes {
 		if w.write != nil {
@@ -177,7 +177,7 @@ func TestDownAfterOpen(t *testing.T) {
 		"Ping":        s.Ping(ctx),
 		"Session":     func() error { _, err := s.Session(ctx, "x"); return err }(),
 		"ConsumeCode": func() error { _, err := s.ConsumeCode(ctx, "x"); return err }(),
-		"NotBefore":   func() error { _, err := s.NotBefore(ctx, "u"); return err }(),
+		"NotBefore":   func() error { _, _, err := s.NotBefore(ctx, "u"); return err }(),
 		"Rate": func() error {
 			_, err := s.Rate().Peek(ctx, "k", limiter.Rate{Period: time.Minute, Limit: 5})
 			return err

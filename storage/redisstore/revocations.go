@@ -51,28 +51,31 @@ func (s *Store) IsRevoked(ctx context.Context, ids ...string) (bool, error) {
 	return false, nil
 }
 
-// SetNotBefore makes tokens of the user issued before t invalid, keeping the
-// entry until `until`. A live entry is never moved backwards or shortened,
-// so a delayed, older "log out everywhere" can't revalidate tokens.
-func (s *Store) SetNotBefore(ctx context.Context, userID string, t, until time.Time) error {
+// SetNotBefore makes tokens of the user issued before t invalid, except
+// those of session spare, keeping the entry until `until`. A live entry is
+// never moved backwards or shortened, so a delayed, older "log out
+// everywhere" can't revalidate tokens.
+func (s *Store) SetNotBefore(ctx context.Context, userID string, t, until time.Time, spare string) error {
 	return wrap(setNotBeforeScript.Run(ctx, s.client, []string{s.notBeforeKey(userID)},
-		ms(s.now()), ms(t), strconv.FormatInt(t.UnixNano(), 10), ms(until)).Err())
+		ms(s.now()), ms(t), strconv.FormatInt(t.UnixNano(), 10), ms(until), spare).Err())
 }
 
-// NotBefore returns the user's not-before time, zero when none or expired.
-func (s *Store) NotBefore(ctx context.Context, userID string) (time.Time, error) {
-	v, err := s.client.HMGet(ctx, s.notBeforeKey(userID), "t", "u").Result()
+// NotBefore returns the user's not-before time and spared session, zero
+// and "" when none or expired.
+func (s *Store) NotBefore(ctx context.Context, userID string) (time.Time, string, error) {
+	v, err := s.client.HMGet(ctx, s.notBeforeKey(userID), "t", "u", "x").Result()
 	if err != nil {
-		return time.Time{}, wrap(err)
+		return time.Time{}, "", wrap(err)
 	}
 	str, _ := v[0].(string)
 	if str == "" || !liveMS(v[1], ms(s.now())) {
-		return time.Time{}, nil
+		return time.Time{}, "", nil
 	}
 	ns, err := strconv.ParseInt(str, 10, 64)
 	if err != nil {
 		// Fail closed: a garbled entry must not read as "no not-before".
-		return time.Time{}, fmt.Errorf("%w: redisstore: bad not-before %q", storage.ErrUnavailable, str)
+		return time.Time{}, "", fmt.Errorf("%w: redisstore: bad not-before %q", storage.ErrUnavailable, str)
 	}
-	return time.Unix(0, ns).UTC(), nil
+	spare, _ := v[2].(string)
+	return time.Unix(0, ns).UTC(), spare, nil
 }

@@ -78,16 +78,17 @@ return 1
 `)
 
 // setNotBeforeScript: KEYS[1] entry; ARGV now, t (ms), t (ns, opaque),
-// until. Never moves a live not-before backwards nor shortens it.
+// until, spared session. Never moves a live not-before backwards nor
+// shortens it; a later (or equal) t replaces the spared session too.
 var setNotBeforeScript = redis.NewScript(`
 local now, tm, u = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[4])
 local v = redis.call('HMGET', KEYS[1], 'tm', 'u')
 if v[2] and tonumber(v[2]) > now then
   if tonumber(v[2]) > u then u = tonumber(v[2]) end
-  if tonumber(v[1]) < tm then redis.call('HSET', KEYS[1], 'tm', ARGV[2], 't', ARGV[3]) end
+  if tonumber(v[1]) <= tm then redis.call('HSET', KEYS[1], 'tm', ARGV[2], 't', ARGV[3], 'x', ARGV[5]) end
 else
   redis.call('DEL', KEYS[1])
-  redis.call('HSET', KEYS[1], 'tm', ARGV[2], 't', ARGV[3])
+  redis.call('HSET', KEYS[1], 'tm', ARGV[2], 't', ARGV[3], 'x', ARGV[5])
 end
 redis.call('HSET', KEYS[1], 'u', u)
 redis.call('PEXPIREAT', KEYS[1], u)

@@ -44,33 +44,47 @@ func testRevoke(t *testing.T, s Stores) {
 func testNotBefore(t *testing.T, s Stores) {
 	ctx := t.Context()
 	now := s.Clock.Now()
-	nb, err := s.Revocations.NotBefore(ctx, "u-unknown")
+	nb, spare, err := s.Revocations.NotBefore(ctx, "u-unknown")
 	ephErr(t, "NotBefore unknown", err, nil)
-	if !nb.IsZero() {
-		t.Fatalf("NotBefore of unknown user = %v, want zero", nb)
+	if !nb.IsZero() || spare != "" {
+		t.Fatalf("NotBefore of unknown user = %v %q, want zero", nb, spare)
 	}
 
-	ephErr(t, "SetNotBefore", s.Revocations.SetNotBefore(ctx, "u1", now, now.Add(time.Hour)), nil)
-	nb, err = s.Revocations.NotBefore(ctx, "u1")
+	ephErr(t, "SetNotBefore", s.Revocations.SetNotBefore(ctx, "u1", now, now.Add(time.Hour), ""), nil)
+	nb, spare, err = s.Revocations.NotBefore(ctx, "u1")
 	ephErr(t, "NotBefore", err, nil)
-	if !nb.Equal(now) {
-		t.Fatalf("NotBefore = %v, want %v", nb, now)
+	if !nb.Equal(now) || spare != "" {
+		t.Fatalf("NotBefore = %v %q, want %v and no spared session", nb, spare, now)
 	}
 
+	// A password change: later not-before, sparing the caller's session.
 	s.Clock.Advance(10 * time.Minute)
 	later := s.Clock.Now()
-	ephErr(t, "SetNotBefore later", s.Revocations.SetNotBefore(ctx, "u1", later, later.Add(time.Hour)), nil)
-	nb, err = s.Revocations.NotBefore(ctx, "u1")
+	ephErr(t, "SetNotBefore later", s.Revocations.SetNotBefore(ctx, "u1", later, later.Add(time.Hour), "sid-caller"), nil)
+	nb, spare, err = s.Revocations.NotBefore(ctx, "u1")
 	ephErr(t, "NotBefore later", err, nil)
-	if !nb.Equal(later) {
-		t.Fatalf("NotBefore after second set = %v, want %v", nb, later)
+	if !nb.Equal(later) || spare != "sid-caller" {
+		t.Fatalf("NotBefore after second set = %v %q, want %v sparing sid-caller", nb, spare, later)
 	}
-	if nb, _ = s.Revocations.NotBefore(ctx, "u2"); !nb.IsZero() {
+	// A delayed, older call changes nothing: neither the time nor the
+	// spared session.
+	ephErr(t, "SetNotBefore older", s.Revocations.SetNotBefore(ctx, "u1", now, now.Add(time.Hour), "sid-old"), nil)
+	if nb, spare, _ = s.Revocations.NotBefore(ctx, "u1"); !nb.Equal(later) || spare != "sid-caller" {
+		t.Fatalf("older SetNotBefore moved the entry: %v %q", nb, spare)
+	}
+	// A later "log out everywhere" spares nobody.
+	s.Clock.Advance(time.Minute)
+	latest := s.Clock.Now()
+	ephErr(t, "SetNotBefore latest", s.Revocations.SetNotBefore(ctx, "u1", latest, latest.Add(time.Hour), ""), nil)
+	if nb, spare, _ = s.Revocations.NotBefore(ctx, "u1"); !nb.Equal(latest) || spare != "" {
+		t.Fatalf("logout everywhere after a password change = %v %q, want %v sparing nobody", nb, spare, latest)
+	}
+	if nb, _, _ = s.Revocations.NotBefore(ctx, "u2"); !nb.IsZero() {
 		t.Fatalf("NotBefore of another user = %v, want zero", nb)
 	}
 
-	s.Clock.Advance(time.Hour)
-	nb, err = s.Revocations.NotBefore(ctx, "u1")
+	s.Clock.Advance(2 * time.Hour)
+	nb, _, err = s.Revocations.NotBefore(ctx, "u1")
 	ephErr(t, "NotBefore after until", err, nil)
 	if !nb.IsZero() {
 		t.Fatalf("NotBefore after until = %v, want zero", nb)
