@@ -3,86 +3,14 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
-	"io"
-	"net"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
 
 	"user-registry/storage"
 	"user-registry/storage/sqlstore"
+	"user-registry/storage/storagetest"
 )
-
-// proxy forwards TCP connections to a backend and can cut them all and
-// stop accepting, to play a database restart without touching the server.
-type proxy struct {
-	t       *testing.T
-	addr    string
-	backend string
-
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-}
-
-func startProxy(t *testing.T, backend string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, addr: ln.Addr().String(), backend: backend}
-	p.serve(ln)
-	t.Cleanup(p.down)
-	return p
-}
-
-func (p *proxy) serve(ln net.Listener) {
-	p.mu.Lock()
-	p.ln = ln
-	p.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			b, err := net.Dial("tcp", p.backend)
-			if err != nil {
-				_ = c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, c, b)
-			p.mu.Unlock()
-			go func() { _, _ = io.Copy(b, c); _ = b.Close() }()
-			go func() { _, _ = io.Copy(c, b); _ = c.Close() }()
-		}
-	}()
-}
-
-// down closes the listener and every forwarded connection.
-func (p *proxy) down() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.ln != nil {
-		_ = p.ln.Close()
-		p.ln = nil
-	}
-	for _, c := range p.conns {
-		_ = c.Close()
-	}
-	p.conns = nil
-}
-
-// up listens again on the same address.
-func (p *proxy) up() {
-	ln, err := net.Listen("tcp", p.addr)
-	if err != nil {
-		p.t.Fatalf("re-listen: %v", err)
-	}
-	p.serve(ln)
-}
 
 // TestMySQLRestart checks SEC-44: while the database is away calls fail
 // with ErrUnavailable, and once it is back the same Store works again.
@@ -99,8 +27,8 @@ func TestMySQLRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startProxy(t, u.Host)
-	u.Host = p.addr
+	p := storagetest.StartProxy(t, u.Host)
+	u.Host = p.Addr()
 	u.Path = "/" + name
 	s, err := sqlstore.Open(ctx, u.String())
 	if err != nil {
@@ -115,7 +43,7 @@ func TestMySQLRestart(t *testing.T) {
 		t.Fatalf("before outage: %v", err)
 	}
 
-	p.down()
+	p.Down()
 	if err := s.Ping(ctx); !errors.Is(err, storage.ErrUnavailable) {
 		t.Fatalf("ping during outage: err = %v, want ErrUnavailable", err)
 	}
@@ -123,7 +51,7 @@ func TestMySQLRestart(t *testing.T) {
 		t.Fatalf("list during outage: err = %v, want ErrUnavailable", err)
 	}
 
-	p.up()
+	p.Up()
 	if err := put("after.example"); err != nil {
 		t.Fatalf("after outage: %v", err)
 	}
