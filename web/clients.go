@@ -34,14 +34,25 @@ func (c *clientsAPI) requireUser(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// createdClientJSON is the 201 body: the secret appears here only.
-type createdClientJSON struct {
+// CreatedClient is the body announcing a new client, the one place its
+// secret is ever shown: the 201 of POST /clients and the output of
+// `user-registry clients create` (SPEC §1, §5) share it. secret is "" for
+// a public client, and then left out.
+type CreatedClient struct {
 	ClientID     string   `json:"client_id"`
 	ClientSecret string   `json:"client_secret,omitempty"`
 	Domain       string   `json:"domain"`
 	Name         string   `json:"name"`
 	GrantTypes   []string `json:"grant_types"`
 	Scopes       []string `json:"scopes"`
+}
+
+// NewCreatedClient builds the body for client c and its secret.
+func NewCreatedClient(c storage.Client, secret string) CreatedClient {
+	return CreatedClient{
+		ClientID: c.ID, ClientSecret: secret, Domain: c.Domain, Name: c.Name,
+		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
+	}
 }
 
 // clientJSON is a listed client: never a secret or its hash.
@@ -89,10 +100,7 @@ func (c *clientsAPI) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.s.log.InfoContext(r.Context(), "client created", "client_id", cl.ID, "domain", cl.Domain, "by", claims.Subject)
-	writeJSON(w, http.StatusCreated, createdClientJSON{
-		ClientID: cl.ID, ClientSecret: secret, Domain: cl.Domain, Name: cl.Name,
-		GrantTypes: nonNil(cl.GrantTypes), Scopes: nonNil(cl.Scopes),
-	})
+	writeJSON(w, http.StatusCreated, NewCreatedClient(cl, secret))
 }
 
 // list: GET /clients → the clients of the user's domain.

@@ -17,6 +17,7 @@ import (
 
 	"user-registry/provider"
 	"user-registry/storage"
+	"user-registry/web"
 )
 
 const clientsUsage = `Usage:
@@ -45,16 +46,6 @@ func clientHMACKey(secret []byte) ([]byte, error) {
 		return nil, fmt.Errorf("derive client secret key: %w", err)
 	}
 	return key, nil
-}
-
-// createdClient is the one JSON object `clients create` prints.
-type createdClient struct {
-	ClientID     string   `json:"client_id"`
-	ClientSecret string   `json:"client_secret,omitempty"`
-	Domain       string   `json:"domain"`
-	Name         string   `json:"name"`
-	GrantTypes   []string `json:"grant_types"`
-	Scopes       []string `json:"scopes"`
 }
 
 // listedClient is a client in `clients list --json`: no secret, no hash.
@@ -119,19 +110,11 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	}
 	spec.Scopes, spec.GrantTypes, spec.RedirectURIs, spec.Audiences = scopes, grants, redirects, audiences
 
-	log, err := newLogger(c.LogFormat, e.stderr)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, &c)
+	db, secret, _, err := openWithSecret(ctx, &c, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	secret, err := keySecret(&c, log)
-	if err != nil {
-		return err
-	}
 	key, err := clientHMACKey(secret)
 	if err != nil {
 		return err
@@ -151,10 +134,7 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 		if slices.Contains(cl.GrantTypes, provider.GrantAuthorizationCode) && len(cl.RedirectURIs) == 0 {
 			fmt.Fprintln(e.stderr, "warning: the client has no --redirect-uri; its authorization requests will be refused")
 		}
-		return json.NewEncoder(e.stdout).Encode(createdClient{
-			ClientID: cl.ID, ClientSecret: sec, Domain: cl.Domain, Name: cl.Name,
-			GrantTypes: orEmpty(cl.GrantTypes), Scopes: orEmpty(cl.Scopes),
-		})
+		return json.NewEncoder(e.stdout).Encode(web.NewCreatedClient(cl, sec))
 	case "delete":
 		if err := clients.Delete(ctx, pos[1], ""); err != nil {
 			if errors.Is(err, provider.ErrClientNotFound) {

@@ -35,19 +35,11 @@ func cmdKeys(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stderr, keysUsage)
 		return errUsage
 	}
-	log, err := newLogger(c.LogFormat, e.stderr)
-	if err != nil {
-		return err
-	}
-	db, err := openDB(ctx, &c)
+	db, secret, log, err := openWithSecret(ctx, &c, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	secret, err := keySecret(&c, log)
-	if err != nil {
-		return err
-	}
 	mgr, err := keys.NewManager(db, keys.Config{
 		Alg: c.SigningAlg, Secret: secret, Rotation: c.KeyRotation,
 		JWKSMaxAge: c.JWKSMaxAge, TokenTTL: c.AccessTTL, Log: log,

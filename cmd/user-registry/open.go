@@ -110,3 +110,23 @@ func splitList(s string) []string {
 	}
 	return out
 }
+
+// openWithSecret opens the database for an admin command that needs the
+// key-encryption secret (keys, clients), with the command's logger. The
+// caller closes the store.
+func openWithSecret(ctx context.Context, c *storeConfig, e env) (*sqlstore.Store, []byte, *slog.Logger, error) {
+	log, err := newLogger(c.LogFormat, e.stderr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	db, err := openDB(ctx, c)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	secret, err := keySecret(c, log)
+	if err != nil {
+		db.Close()
+		return nil, nil, nil, err
+	}
+	return db, secret, log, nil
+}
