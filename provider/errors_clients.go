@@ -61,3 +61,8 @@ func InvalidRequest(msg string) error { return clientErrorf(ErrInvalidRequest, m
 // ErrClientDomainBlocked: a user of a blocked domain asked to register a
 // client (a variant of ErrForbidden, 403).
 var ErrClientDomainBlocked = clientErrorf(ErrForbidden, "Your domain is not allowed to register clients.")
+
+// ErrAdminClient: a user asked to delete an admin client of their domain
+// through /clients; those are the operators', managed with the CLI (a
+// variant of ErrForbidden, 403).
+var ErrAdminClient = clientErrorf(ErrForbidden, "Admin clients are managed by the operators, not through /clients.")

@@ -128,10 +128,16 @@ func clientsJSON(list []storage.Client) []clientJSON {
 }
 
 // delete: DELETE /clients/{id} → 204; 404 for a missing client and for
-// another domain's alike.
+// another domain's alike. An admin client of the user's own domain is
+// refused (403): any user of a domain may manage its machine clients, but
+// not take away the operators' admin access.
 func (c *clientsAPI) delete(w http.ResponseWriter, r *http.Request) {
 	claims, _ := claimsFrom(r.Context())
 	id := mux.Vars(r)["id"]
+	if cl, err := c.s.cfg.Clients.Get(r.Context(), id); err == nil && cl.Admin && cl.Domain == claims.Domain {
+		writeError(w, r, c.s.log, provider.ErrAdminClient)
+		return
+	}
 	if err := c.s.cfg.Clients.Delete(r.Context(), id, claims.Domain); err != nil {
 		writeError(w, r, c.s.log, err)
 		return

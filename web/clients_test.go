@@ -67,6 +67,11 @@ func TestClientsAPI(t *testing.T) {
 			// The new client works at once.
 			tok := e.authorityToken(t, id, secret)
 
+			adminClient, _, err := e.clients.Create(ctx, provider.ClientSpec{Domain: "example.com", Admin: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+
 			noBody := e.post(t, "/clients", "", "", bearer(alice))
 			if noBody.status != 201 {
 				t.Fatalf("create without body = %d %s", noBody.status, noBody.body)
@@ -84,6 +89,7 @@ func TestClientsAPI(t *testing.T) {
 				{"list no token", "GET", "/clients", "", nil, 401},
 				{"delete other domain", "DELETE", "/clients/" + id, "", bearer(mallory), 404},
 				{"delete unknown", "DELETE", "/clients/nope", "", bearer(alice), 404},
+				{"delete own domain's admin client", "DELETE", "/clients/" + adminClient.ID, "", bearer(alice), 403},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					ct := ""
@@ -98,7 +104,7 @@ func TestClientsAPI(t *testing.T) {
 
 			list := e.do(t, "GET", "/clients", "", "", bearer(alice))
 			cl, _ := list.json["clients"].([]any)
-			if list.status != 200 || len(cl) != 2 {
+			if list.status != 200 || len(cl) != 3 {
 				t.Fatalf("list = %d %s", list.status, list.body)
 			}
 			first := cl[0].(map[string]any)
