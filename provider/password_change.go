@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"user-registry/keys"
 	"user-registry/storage"
@@ -91,14 +90,4 @@ func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string
 		}
 		return u, nil
 	})
-}
-
-// hasScope reports whether the space-separated scope list contains s.
-func hasScope(scope, s string) bool {
-	for _, f := range strings.Fields(scope) {
-		if f == s {
-			return true
-		}
-	}
-	return false
 }
