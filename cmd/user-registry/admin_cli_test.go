@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"user-registry/storage/sqlstore"
 )
 
 // legacyRow is a werkzeug pbkdf2 hash of "Legacy-Passw0rd!" computed
@@ -50,6 +53,25 @@ func TestUsersImport(t *testing.T) {
 	}
 	if _, _, code := cli(t, nil, "users", "import", filepath.Join(dir, "missing.csv"), db); code != 1 {
 		t.Fatalf("missing file: exit %d", code)
+	}
+
+	// The imported user signs in with the old password (SEC-31), and the
+	// werkzeug hash is replaced by argon2id at that first login.
+	srv := startServer(t, nil, db)
+	if code, body := call(t, "POST", srv.base+"/login", `{"email":"old.user@example.org","password":"Legacy-Passw0rd!"}`, ""); code != 200 {
+		t.Fatalf("login with the legacy password = %d %v", code, body)
+	}
+	if code, _ := call(t, "POST", srv.base+"/login", `{"email":"old.user@example.org","password":"legacy-passw0rd!"}`, ""); code != 401 {
+		t.Fatalf("login with a wrong legacy password = %d, want 401", code)
+	}
+	store, err := sqlstore.Open(context.Background(), strings.TrimPrefix(db, "--db="))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	u, err := store.UserByEmail(context.Background(), "old.user@example.org")
+	if err != nil || !strings.HasPrefix(u.PasswordHash, "$argon2id$") || u.PhoneNum != "+921234567890" {
+		t.Fatalf("after first login: hash %.12q phone %q err %v", u.PasswordHash, u.PhoneNum, err)
 	}
 }
 
