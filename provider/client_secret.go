@@ -23,11 +23,17 @@ func newSecret() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
-// newClientID returns 128 random bits, base64url (22 characters).
+// newClientID returns 128 random bits, base64url (22 characters), drawn
+// again when it would start with "-": an ID is a command-line argument
+// (`clients delete ID`), where it would read as a flag.
 func newClientID() string {
 	var b [16]byte
-	_, _ = rand.Read(b[:])
-	return base64.RawURLEncoding.EncodeToString(b[:])
+	for {
+		_, _ = rand.Read(b[:])
+		if id := base64.RawURLEncoding.EncodeToString(b[:]); id[0] != '-' {
+			return id
+		}
+	}
 }
 
 // secretHasher computes HMAC-SHA-256(key, secret). hmac.New keys the inner
