@@ -109,6 +109,12 @@ func TestCommandLineErrors(t *testing.T) {
 		{"unknown command", nil, []string{"frobnicate"}, 2, "unknown command"},
 		{"unknown flag", nil, []string{"migrate", "--nope"}, 2, ""},
 		{"bad env duration", []string{"USER_REGISTRY_ACCESS_TTL=soon"}, []string{"migrate", dbArg}, 1, "USER_REGISTRY_ACCESS_TTL"},
+		// A negative or zero duration is refused, not served as
+		// "Cache-Control: max-age=-5" while the key manager uses its default.
+		{"negative jwks max age", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--jwks-max-age", "-5s"}, 1, "--jwks-max-age"},
+		{"zero access ttl", []string{"USER_REGISTRY_ACCESS_TTL=0s"}, []string{"serve", "--addr", "127.0.0.1:0", dbArg}, 1, "--access-ttl"},
+		{"zero refresh ttl", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--refresh-ttl", "0"}, 1, "--refresh-ttl"},
+		{"negative key rotation", nil, []string{"keys", "rotate", dbArg, "--key-rotation", "-1h"}, 1, "--key-rotation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -81,9 +81,30 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LimitClient, "limit-client", "6000/1m", "token requests per client (N/DURATION, 0 = off)")
 }
 
-// validate checks the enumerated and rate-limit flags before anything is
-// opened, so a typo fails fast with a one-line error.
+// validate checks the durations: the key manager would silently replace a
+// zero or negative one by its default while the JWKS would still announce
+// it (Cache-Control: max-age=-5), so they are refused up front.
+func (c *storeConfig) validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"--key-rotation", c.KeyRotation}, {"--jwks-max-age", c.JWKSMaxAge}, {"--access-ttl", c.AccessTTL}} {
+		if d.v <= 0 {
+			return fmt.Errorf("%s must be a positive duration", d.name)
+		}
+	}
+	return nil
+}
+
+// validate checks the durations, the enumerated and rate-limit flags before
+// anything is opened, so a typo fails fast with a one-line error.
 func (c *serveConfig) validate() error {
+	if err := c.storeConfig.validate(); err != nil {
+		return err
+	}
+	if c.RefreshTTL <= 0 {
+		return fmt.Errorf("--refresh-ttl must be a positive duration")
+	}
 	if c.LoginErrors != "seed" && c.LoginErrors != "generic" {
 		return fmt.Errorf("--login-errors must be seed or generic")
 	}

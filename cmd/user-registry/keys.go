@@ -35,6 +35,9 @@ func cmdKeys(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stderr, keysUsage)
 		return errUsage
 	}
+	if err := c.validate(); err != nil {
+		return err
+	}
 	db, secret, log, err := openWithSecret(ctx, &c, e)
 	if err != nil {
 		return err
