@@ -77,29 +77,21 @@ func TestServeBadSMTPURL(t *testing.T) {
 
 var emlLinkRE = regexp.MustCompile(`(/verify-email\?token=[A-Za-z0-9_-]+)`)
 
-// waitForMail polls dir for the first .eml file. The mail is written by
+// waitForMail waits for the first .eml file in dir. The mail is written by
 // another process, so there is nothing to synchronize with but the file
 // system; the directory mailer renames complete files into place.
 func waitForMail(t *testing.T, dir string) string {
 	t.Helper()
-	tick := time.NewTicker(20 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(20 * time.Second)
-	for {
-		files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
-		if len(files) > 0 {
-			b, err := os.ReadFile(files[0])
-			if err != nil {
-				t.Fatal(err)
-			}
-			return string(b)
-		}
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatal("no mail written")
-		}
+	var files []string
+	eventually(t, 20*time.Second, "a mail written", func() bool {
+		files, _ = filepath.Glob(filepath.Join(dir, "*.eml"))
+		return len(files) > 0
+	})
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
 	}
+	return string(b)
 }
 
 // TestServeMailDirAndRequireVerified runs the binary with --mail-dir and

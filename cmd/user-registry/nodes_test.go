@@ -45,12 +45,15 @@ func call(t *testing.T, method, url, body, token string) (int, map[string]any) {
 // processes, which nothing can signal to the test.
 func eventually(t *testing.T, bound time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(bound)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(bound)
 	for !cond() {
-		if time.Now().After(deadline) {
+		select {
+		case <-tick.C:
+		case <-deadline:
 			t.Fatalf("%s: not within %s", what, bound)
 		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }
 
