@@ -63,6 +63,7 @@ var servingRE = regexp.MustCompile(`msg=serving addr=(\S+)|"msg":"serving","addr
 // server is a running `serve` process.
 type server struct {
 	base string
+	cmd  *exec.Cmd
 	stop func() // SIGTERM, wait; idempotent
 	logs *syncBuffer
 }
@@ -120,7 +121,7 @@ func startServer(t *testing.T, extraEnv []string, args ...string) *server {
 		}
 		close(addr)
 	}()
-	srv := &server{logs: logs}
+	srv := &server{cmd: cmd, logs: logs}
 	select {
 	case a, ok := <-addr:
 		if !ok {
