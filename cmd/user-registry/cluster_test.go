@@ -3,19 +3,35 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// TestServeOnRedisCluster runs the account flows of a `serve` whose session
-// state is on a Redis Cluster (--redis-cluster, SPEC §9): sign up, log in,
-// refresh (rotation), reuse detection, logout — the Lua scripts of each
-// touch only keys of one hash slot.
-func TestServeOnRedisCluster(t *testing.T) {
-	nodes := os.Getenv("USER_REGISTRY_TEST_REDIS_CLUSTER")
-	if nodes == "" {
-		t.Skip("USER_REGISTRY_TEST_REDIS_CLUSTER unset")
+// TestServeOnRedisTopologies runs the account flows of a `serve` whose
+// session state is on a Redis Cluster (--redis-cluster) or behind Redis
+// Sentinel (--redis-sentinel, --redis-master), SPEC §9: sign up, log in,
+// refresh (rotation), reuse detection, logout. On the cluster, the Lua
+// scripts of each touch only keys of one hash slot.
+func TestServeOnRedisTopologies(t *testing.T) {
+	sentinels, master, _ := strings.Cut(os.Getenv("USER_REGISTRY_TEST_REDIS_SENTINEL"), "/")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"cluster", []string{"--redis-cluster", os.Getenv("USER_REGISTRY_TEST_REDIS_CLUSTER")}},
+		{"sentinel", []string{"--redis-sentinel", sentinels, "--redis-master", master}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.args[1] == "" || tc.args[len(tc.args)-1] == "" {
+				t.Skipf("no Redis %s configured for tests", tc.name)
+			}
+			accountFlows(t, append([]string{"--db=sqlite:" + filepath.Join(t.TempDir(), "r.db")}, tc.args...))
+		})
 	}
-	srv := startServer(t, nil, "--db=sqlite:"+filepath.Join(t.TempDir(), "cluster.db"), "--redis-cluster", nodes)
+}
+
+func accountFlows(t *testing.T, args []string) {
+	srv := startServer(t, nil, args...)
 	const pw = "S3cure-horse-battery"
 	if code, body := call(t, "POST", srv.base+"/signup", `{"email":"cluster@example.com","password":"`+pw+`"}`, ""); code != 201 {
 		t.Fatalf("signup: %d %v", code, body)
