@@ -81,15 +81,5 @@ func (s *Store) ListClients(ctx context.Context, domain string) ([]storage.Clien
 
 // DeleteClient returns storage.ErrNotFound for an unknown id.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	if id == "" {
-		return storage.ErrNotFound
-	}
-	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&clientRow{})
-	if res.Error != nil {
-		return fmt.Errorf("sqlstore: delete client: %w", classify(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return storage.ErrNotFound
-	}
-	return nil
+	return s.deleteWhere(ctx, "client", &clientRow{}, "id = ?", id)
 }

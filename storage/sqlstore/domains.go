@@ -29,17 +29,7 @@ func (s *Store) PutDomain(ctx context.Context, r storage.DomainRecord) error {
 
 // DeleteDomain returns storage.ErrNotFound when there is no record.
 func (s *Store) DeleteDomain(ctx context.Context, domain string) error {
-	if domain == "" {
-		return storage.ErrNotFound
-	}
-	res := s.db.WithContext(ctx).Where("domain = ?", domain).Delete(&domainRow{})
-	if res.Error != nil {
-		return fmt.Errorf("sqlstore: delete domain: %w", classify(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return storage.ErrNotFound
-	}
-	return nil
+	return s.deleteWhere(ctx, "domain", &domainRow{}, "domain = ?", domain)
 }
 
 // ListDomains returns every record, ordered by domain.

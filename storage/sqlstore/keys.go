@@ -50,15 +50,5 @@ func (s *Store) ListKeys(ctx context.Context) ([]storage.SigningKey, error) {
 
 // DeleteKey removes a key no longer published. Returns storage.ErrNotFound.
 func (s *Store) DeleteKey(ctx context.Context, kid string) error {
-	if kid == "" {
-		return storage.ErrNotFound
-	}
-	res := s.db.WithContext(ctx).Where("kid = ?", kid).Delete(&keyRow{})
-	if res.Error != nil {
-		return fmt.Errorf("sqlstore: delete key: %w", classify(res.Error))
-	}
-	if res.RowsAffected == 0 {
-		return storage.ErrNotFound
-	}
-	return nil
+	return s.deleteWhere(ctx, "key", &keyRow{}, "kid = ?", kid)
 }

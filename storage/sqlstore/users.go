@@ -82,12 +82,19 @@ func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
 
 // DeleteUser removes the user. Returns storage.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	if id == "" {
+	return s.deleteWhere(ctx, "user", &userRow{}, "id = ?", id)
+}
+
+// deleteWhere deletes the rows of model matching cond (one bound value) and
+// names what in its errors. Returns storage.ErrNotFound for an empty value
+// or when no row matched.
+func (s *Store) deleteWhere(ctx context.Context, what string, model any, cond, value string) error {
+	if value == "" {
 		return storage.ErrNotFound
 	}
-	res := s.db.WithContext(ctx).Where("id = ?", id).Delete(&userRow{})
+	res := s.db.WithContext(ctx).Where(cond, value).Delete(model)
 	if res.Error != nil {
-		return fmt.Errorf("sqlstore: delete user: %w", classify(res.Error))
+		return fmt.Errorf("sqlstore: delete %s: %w", what, classify(res.Error))
 	}
 	if res.RowsAffected == 0 {
 		return storage.ErrNotFound
