@@ -20,8 +20,8 @@ type Manager struct {
 	store storage.KeyStore
 	cfg   Config
 
-	mu    sync.Mutex // guards rows and privs, serialises rebuilds
-	rows  []storage.SigningKey
+	mu    sync.Mutex // guards plans and privs, serialises rebuilds
+	plans []keyPlan  // of the rows last read, by generation
 	privs map[string]crypto.Signer
 
 	snap atomic.Pointer[keySet]
@@ -62,7 +62,7 @@ func (m *Manager) Ensure(ctx context.Context) error {
 		return err
 	}
 	m.mu.Lock()
-	empty := len(m.rows) == 0
+	empty := len(m.plans) == 0
 	m.mu.Unlock()
 	if !empty {
 		return nil
@@ -86,8 +86,8 @@ func (m *Manager) Rotate(ctx context.Context, emergency bool) error {
 		}
 		m.mu.Lock()
 		gen := int64(1)
-		if n := len(m.rows); n > 0 {
-			gen = m.rows[n-1].Generation + 1
+		if n := len(m.plans); n > 0 {
+			gen = m.plans[n-1].row.Generation + 1
 		}
 		m.mu.Unlock()
 		now := m.cfg.Now()
@@ -169,17 +169,14 @@ func (m *Manager) Reload(ctx context.Context) error {
 		}
 		privs[p.row.KID] = k
 	}
-	m.rows = make([]storage.SigningKey, len(plans))
-	for i, p := range plans {
-		m.rows[i] = p.row
-	}
+	m.plans = plans
 	m.privs = privs
 	m.snap.Store(buildKeySet(plans, privs, now, m.cfg.Log))
 	return firstErr
 }
 
 // current returns the snapshot valid at now, rebuilding it from the cached
-// rows when a lifecycle transition has passed (no store access).
+// plans when a lifecycle transition has passed (no store access).
 func (m *Manager) current(now time.Time) *keySet {
 	if s := m.snap.Load(); s.validAt(now) {
 		return s
@@ -189,7 +186,7 @@ func (m *Manager) current(now time.Time) *keySet {
 	if s := m.snap.Load(); s.validAt(now) {
 		return s
 	}
-	s := buildKeySet(plan(m.rows, m.cfg.JWKSMaxAge, m.cfg.TokenTTL), m.privs, now, m.cfg.Log)
+	s := buildKeySet(m.plans, m.privs, now, m.cfg.Log)
 	m.snap.Store(s)
 	return s
 }
