@@ -278,23 +278,7 @@ func (f *CodeFlow) RefreshGrant(ctx context.Context, c storage.Client, refreshTo
 	if refreshToken == "" {
 		return CodeTokens{}, InvalidRequest("refresh_token is required")
 	}
-	if scope != "" {
-		if familyID, ok := parseRefreshToken(refreshToken); ok {
-			rec, err := f.refresh.RefreshToken(ctx, familyID, hashRefreshToken(refreshToken))
-			if err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return CodeTokens{}, fmt.Errorf("provider: refresh: %w", err)
-			}
-			if err == nil && rec.ClientID == c.ID {
-				have := splitScope(rec.Scope)
-				for _, s := range splitScope(scope) {
-					if !slices.Contains(have, s) {
-						return CodeTokens{}, clientErrorf(ErrInvalidScope, "The requested scope exceeds the scope of the refresh token")
-					}
-				}
-			}
-		}
-	}
-	pair, err := f.accounts.RefreshFor(ctx, refreshToken, c.ID, clientAudience(c))
+	pair, err := f.accounts.refreshFor(ctx, refreshToken, c.ID, clientAudience(c), scope)
 	if errors.Is(err, ErrUnauthenticated) {
 		return CodeTokens{}, invalidGrant("The refresh token is invalid, expired, reused or was issued to another client")
 	}

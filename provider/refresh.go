@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -157,6 +158,14 @@ func (a *Accounts) Refresh(ctx context.Context, refreshToken string) (TokenPair,
 // Returns ErrUnauthenticated for any unusable token, or an error wrapping
 // storage.ErrUnavailable.
 func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string, audience []string) (TokenPair, error) {
+	return a.refreshFor(ctx, refreshToken, clientID, audience, "")
+}
+
+// refreshFor is RefreshFor with the scope of a token request (RFC 6749
+// §6): when not empty, each of its scopes must be in the token's, checked
+// on the record RefreshFor reads anyway. Otherwise it returns a variant of
+// ErrInvalidScope and leaves the token as it is.
+func (a *Accounts) refreshFor(ctx context.Context, refreshToken, clientID string, audience []string, scope string) (TokenPair, error) {
 	familyID, ok := parseRefreshToken(refreshToken)
 	if !ok {
 		return TokenPair{}, fmt.Errorf("%w: malformed refresh token", ErrUnauthenticated)
@@ -175,6 +184,12 @@ func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string
 	}
 	if old.ClientID != clientID {
 		return TokenPair{}, fmt.Errorf("%w: refresh token issued to another client", ErrUnauthenticated)
+	}
+	have := splitScope(old.Scope)
+	for _, s := range splitScope(scope) {
+		if !slices.Contains(have, s) {
+			return TokenPair{}, clientErrorf(ErrInvalidScope, "The requested scope exceeds the scope of the refresh token")
+		}
 	}
 	u, err := a.user(ctx, old.UserID)
 	if err != nil {
