@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
 	"time"
 
 	"user-registry/keys"
+	"user-registry/storage"
 )
 
 const keysUsage = `Usage:
@@ -43,15 +45,9 @@ func cmdKeys(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer db.Close()
-	mgr, err := keys.NewManager(db, keys.Config{
-		Alg: c.SigningAlg, Secret: secret, Rotation: c.KeyRotation,
-		JWKSMaxAge: c.JWKSMaxAge, TokenTTL: c.AccessTTL, Log: log,
-	})
+	mgr, err := c.keyManager(ctx, db, secret, log)
 	if err != nil {
 		return err
-	}
-	if err := mgr.Ensure(ctx); err != nil {
-		return fmt.Errorf("signing keys: %w", err)
 	}
 	if pos[0] == "rotate" {
 		if err := mgr.Rotate(ctx, now); err != nil {
@@ -78,4 +74,20 @@ func cmdKeys(ctx context.Context, args []string, e env) error {
 			k.CreatedAt.UTC().Format(time.RFC3339), k.ActivateAt.UTC().Format(time.RFC3339), withdraw)
 	}
 	return tw.Flush()
+}
+
+// keyManager returns the key manager the flags describe over db, with its
+// keys loaded (and the first one created on a fresh database).
+func (c *storeConfig) keyManager(ctx context.Context, db storage.KeyStore, secret []byte, log *slog.Logger) (*keys.Manager, error) {
+	mgr, err := keys.NewManager(db, keys.Config{
+		Alg: c.SigningAlg, Secret: secret, Rotation: c.KeyRotation,
+		JWKSMaxAge: c.JWKSMaxAge, TokenTTL: c.AccessTTL, Log: log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := mgr.Ensure(ctx); err != nil {
+		return nil, fmt.Errorf("signing keys: %w", err)
+	}
+	return mgr, nil
 }

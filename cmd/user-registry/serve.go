@@ -134,15 +134,9 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 // handler, starting the key manager's background loop on ctx. stopMail
 // drains the mail queue.
 func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.Store, eph ephemeral, secret []byte) (h http.Handler, stopMail func(), err error) {
-	mgr, err := keys.NewManager(db, keys.Config{
-		Alg: c.SigningAlg, Secret: secret, Rotation: c.KeyRotation,
-		JWKSMaxAge: c.JWKSMaxAge, TokenTTL: c.AccessTTL, Log: log,
-	})
+	mgr, err := c.keyManager(ctx, db, secret, log)
 	if err != nil {
 		return nil, nil, err
-	}
-	if err := mgr.Ensure(ctx); err != nil {
-		return nil, nil, fmt.Errorf("signing keys: %w", err)
 	}
 	go mgr.Run(ctx)
 
