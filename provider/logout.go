@@ -20,17 +20,23 @@ func (a *Accounts) Logout(ctx context.Context, c keys.AccessClaims) error {
 	if c.JTI == "" {
 		return fmt.Errorf("%w: token has no jti", ErrUnauthenticated)
 	}
-	exp := c.ExpiresAt
-	if exp.IsZero() {
-		exp = a.now().Add(a.cfg.AccessTTL)
-	}
-	if err := a.rev.Revoke(ctx, c.JTI, exp.Add(revocationGrace)); err != nil {
+	if err := a.revokeAccess(ctx, c); err != nil {
 		return fmt.Errorf("provider: logout: revoke token: %w", err)
 	}
 	if c.SID == "" {
 		return nil
 	}
 	return a.endSession(ctx, c.SID)
+}
+
+// revokeAccess revokes the access token c by its jti until its exp (now
+// plus AccessTTL when it has none) plus revocationGrace.
+func (a *Accounts) revokeAccess(ctx context.Context, c keys.AccessClaims) error {
+	exp := c.ExpiresAt
+	if exp.IsZero() {
+		exp = a.now().Add(a.cfg.AccessTTL)
+	}
+	return a.rev.Revoke(ctx, c.JTI, exp.Add(revocationGrace))
 }
 
 // endSession revokes the sid first (its access tokens die even if deleting

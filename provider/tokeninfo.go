@@ -175,11 +175,7 @@ func (a *Accounts) RevokeToken(ctx context.Context, token, clientID string) erro
 		a.log.InfoContext(ctx, "revocation of another client's access token ignored", "client_id", clientID)
 		return nil
 	}
-	exp := c.ExpiresAt
-	if exp.IsZero() {
-		exp = a.now().Add(a.cfg.AccessTTL)
-	}
-	if err := a.rev.Revoke(ctx, c.JTI, exp.Add(revocationGrace)); err != nil {
+	if err := a.revokeAccess(ctx, c); err != nil {
 		return fmt.Errorf("provider: revoke access token: %w", err)
 	}
 	return nil
