@@ -20,14 +20,12 @@ import (
 // missing (0700: mails hold tokens). Returns a one-line error for both
 // flags at once, a bad URL (never echoing its password), or a bad sender.
 func newMailer(c *serveConfig, issuer string) (provider.Mailer, error) {
+	sm, err := validateMail(c)
 	switch {
-	case c.SMTPURL != "" && c.MailDir != "":
-		return nil, errors.New("--smtp-url and --mail-dir exclude each other")
-	case c.SMTPURL != "":
-		if c.MailFrom == "" {
-			return nil, errors.New("--smtp-url needs --mail-from")
-		}
-		return provider.NewSMTPMailer(c.SMTPURL, c.MailFrom, nil)
+	case err != nil:
+		return nil, err
+	case sm != nil:
+		return sm, nil
 	case c.MailDir != "":
 		from := c.MailFrom
 		if from == "" {
@@ -46,28 +44,25 @@ func newMailer(c *serveConfig, issuer string) (provider.Mailer, error) {
 		}
 		return m, nil
 	}
-	if c.MailFrom != "" {
-		return nil, errors.New("--mail-from needs --smtp-url or --mail-dir")
-	}
 	return nil, nil
 }
 
 // validateMail checks the mail flags before anything is opened, so a bad
-// --smtp-url fails fast with one line (newMailer repeats the checks).
-func validateMail(c *serveConfig) error {
+// --smtp-url fails fast with one line. With --smtp-url it returns the
+// mailer built to check it; otherwise nil.
+func validateMail(c *serveConfig) (*provider.SMTPMailer, error) {
 	switch {
 	case c.SMTPURL != "" && c.MailDir != "":
-		return errors.New("--smtp-url and --mail-dir exclude each other")
+		return nil, errors.New("--smtp-url and --mail-dir exclude each other")
 	case c.SMTPURL != "":
 		if c.MailFrom == "" {
-			return errors.New("--smtp-url needs --mail-from")
+			return nil, errors.New("--smtp-url needs --mail-from")
 		}
-		_, err := provider.NewSMTPMailer(c.SMTPURL, c.MailFrom, nil)
-		return err
+		return provider.NewSMTPMailer(c.SMTPURL, c.MailFrom, nil)
 	case c.MailDir == "" && c.MailFrom != "":
-		return errors.New("--mail-from needs --smtp-url or --mail-dir")
+		return nil, errors.New("--mail-from needs --smtp-url or --mail-dir")
 	}
-	return nil
+	return nil, nil
 }
 
 // mailQueueWorkers send mail in parallel; SMTP round trips dominate.

@@ -43,7 +43,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	if err := c.validate(); err != nil {
 		return err
 	}
-	if err := validateMail(&c); err != nil {
+	if _, err := validateMail(&c); err != nil {
 		return err
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
