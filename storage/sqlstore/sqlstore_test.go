@@ -18,14 +18,16 @@ import (
 	"user-registry/storage/storagetest"
 )
 
-func openSQLite(t *testing.T, path string, clock *storagetest.Clock) *sqlstore.Store {
+// openMigrated opens dsn with clock (nil: time.Now), closes it when t
+// ends, and migrates it.
+func openMigrated(t *testing.T, dsn string, clock *storagetest.Clock) *sqlstore.Store {
 	t.Helper()
 	ctx := context.Background()
 	var opts []sqlstore.Option
 	if clock != nil {
 		opts = append(opts, sqlstore.WithNow(clock.Now))
 	}
-	s, err := sqlstore.Open(ctx, "sqlite:"+path, opts...)
+	s, err := sqlstore.Open(ctx, dsn, opts...)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -34,6 +36,11 @@ func openSQLite(t *testing.T, path string, clock *storagetest.Clock) *sqlstore.S
 		t.Fatalf("migrate: %v", err)
 	}
 	return s
+}
+
+func openSQLite(t *testing.T, path string, clock *storagetest.Clock) *sqlstore.Store {
+	t.Helper()
+	return openMigrated(t, "sqlite:"+path, clock)
 }
 
 func stores(s *sqlstore.Store) storagetest.Stores {
@@ -48,16 +55,7 @@ func TestConformance(t *testing.T) {
 	})
 	t.Run("sqlite-memory", func(t *testing.T) {
 		storagetest.Run(t, func(t *testing.T, clock *storagetest.Clock) storagetest.Stores {
-			ctx := context.Background()
-			s, err := sqlstore.Open(ctx, "sqlite::memory:", sqlstore.WithNow(clock.Now))
-			if err != nil {
-				t.Fatalf("open: %v", err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
-			if err := s.Migrate(ctx); err != nil {
-				t.Fatalf("migrate: %v", err)
-			}
-			return stores(s)
+			return stores(openMigrated(t, "sqlite::memory:", clock))
 		})
 	})
 	t.Run("mysql", func(t *testing.T) {
@@ -77,28 +75,8 @@ func TestConformance(t *testing.T) {
 // It returns the store and the database's name.
 func openMySQL(t *testing.T, root string, clock *storagetest.Clock) (*sqlstore.Store, string) {
 	t.Helper()
-	ctx := context.Background()
-	u, name := openEmptyMySQL(t, root)
-	var opts []sqlstore.Option
-	if clock != nil {
-		opts = append(opts, sqlstore.WithNow(clock.Now))
-	}
-	s, err := sqlstore.Open(ctx, u, opts...)
-	if err != nil {
-		t.Fatalf("open %s: %v", name, err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	return s, name
-}
-
-// openEmptyMySQL creates an empty database (dropped when t ends) and
-// returns its DSN and name.
-func openEmptyMySQL(t *testing.T, root string) (string, string) {
-	t.Helper()
-	return sqltest.FreshMySQL(t, root)
+	dsn, name := sqltest.FreshMySQL(t, root)
+	return openMigrated(t, dsn, clock), name
 }
 
 func TestOpenBadDSN(t *testing.T) {
@@ -259,7 +237,7 @@ func TestConcurrentMigrate(t *testing.T) {
 			if root == "" {
 				t.Skip("USER_REGISTRY_TEST_MYSQL not set")
 			}
-			dsn, _ := openEmptyMySQL(t, root)
+			dsn, _ := sqltest.FreshMySQL(t, root)
 			return dsn
 		}},
 	}
