@@ -303,21 +303,12 @@ func (a *Accounts) SetPassword(ctx context.Context, userID, current, next string
 	return u, nil
 }
 
-// storePassword hashes the (normalized) password pw into u, saves u and
-// revokes everything the user held. Returns ErrUnauthenticated when the
-// user is gone, or an error wrapping storage.ErrUnavailable.
+// storePassword saves the password pw into u (savePassword) and revokes
+// everything the user held. Returns ErrUnauthenticated when the user is
+// gone, or an error wrapping storage.ErrUnavailable.
 func (a *Accounts) storePassword(ctx context.Context, u *storage.User, pw string) error {
-	hash, err := a.hasher.Hash(ctx, pw)
-	if err != nil {
-		return fmt.Errorf("provider: set password: hash: %w", err)
-	}
-	u.PasswordHash = hash
-	u.UpdatedAt = a.now().UTC()
-	if err := a.users.UpdateUser(ctx, u); err != nil {
-		if isNotFound(err) {
-			return fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
-		}
-		return fmt.Errorf("provider: set password: %w", err)
+	if err := a.savePassword(ctx, u, pw); err != nil {
+		return err
 	}
 	return a.LogoutAll(ctx, u.ID)
 }

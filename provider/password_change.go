@@ -28,17 +28,8 @@ func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, curr
 	if err != nil {
 		return err
 	}
-	hash, err := a.hasher.Hash(ctx, pw)
-	if err != nil {
-		return fmt.Errorf("provider: change password: hash: %w", err)
-	}
-	u.PasswordHash = hash
-	u.UpdatedAt = a.now().UTC()
-	if err := a.users.UpdateUser(ctx, &u); err != nil {
-		if isNotFound(err) {
-			return fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
-		}
-		return fmt.Errorf("provider: change password: %w", err)
+	if err := a.savePassword(ctx, &u, pw); err != nil {
+		return err
 	}
 	if err := a.endSessions(ctx, u.ID, c.SID); err != nil {
 		return err
@@ -90,4 +81,23 @@ func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string
 		}
 		return u, nil
 	})
+}
+
+// savePassword hashes the (normalized) password pw into u and saves u.
+// Returns ErrUnauthenticated when the user is gone, or an error wrapping
+// storage.ErrUnavailable.
+func (a *Accounts) savePassword(ctx context.Context, u *storage.User, pw string) error {
+	hash, err := a.hasher.Hash(ctx, pw)
+	if err != nil {
+		return fmt.Errorf("provider: set password: hash: %w", err)
+	}
+	u.PasswordHash = hash
+	u.UpdatedAt = a.now().UTC()
+	if err := a.users.UpdateUser(ctx, u); err != nil {
+		if isNotFound(err) {
+			return fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
+		}
+		return fmt.Errorf("provider: set password: %w", err)
+	}
+	return nil
 }
