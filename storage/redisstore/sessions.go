@@ -38,6 +38,23 @@ func (s *Store) getJSON(ctx context.Context, key string, v any) error {
 	return nil
 }
 
+// setRecord replaces the hash at key, in one transaction, by the fields a
+// consume script reads (see scripts.go): r = v as JSON, e = exp, then
+// fields; Redis drops it at exp. what names v in an encoding error.
+func (s *Store) setRecord(ctx context.Context, what, key string, v any, exp time.Time, fields ...any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("redisstore: encode %s: %w", what, err)
+	}
+	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Del(ctx, key)
+		p.HSet(ctx, key, append([]any{"r", b, "e", ms(exp)}, fields...)...)
+		p.PExpireAt(ctx, key, exp)
+		return nil
+	})
+	return wrap(err)
+}
+
 // runScript runs a {status, record} script (see scripts.go) and decodes the
 // record into v when present.
 func (s *Store) runScript(ctx context.Context, sc *redis.Script, keys []string, v any, args ...any) (int64, error) {
@@ -83,18 +100,7 @@ func (s *Store) DeleteSession(ctx context.Context, id string) error {
 // SaveCode stores c until c.ExpiresAt (replacing, and so un-using, a code
 // with the same hash).
 func (s *Store) SaveCode(ctx context.Context, c storage.AuthCode) error {
-	b, err := json.Marshal(c)
-	if err != nil {
-		return fmt.Errorf("redisstore: encode code: %w", err)
-	}
-	key := s.codeKey(c.Hash)
-	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, key)
-		p.HSet(ctx, key, "r", b, "e", ms(c.ExpiresAt))
-		p.PExpireAt(ctx, key, c.ExpiresAt)
-		return nil
-	})
-	return wrap(err)
+	return s.setRecord(ctx, "code", s.codeKey(c.Hash), c, c.ExpiresAt)
 }
 
 // ConsumeCode returns the code and marks it used, atomically. A used,
@@ -181,18 +187,7 @@ func (s *Store) DeleteUserConsents(ctx context.Context, userID string) error {
 
 // SaveOneTimeToken stores t until t.ExpiresAt.
 func (s *Store) SaveOneTimeToken(ctx context.Context, t storage.OneTimeToken) error {
-	b, err := json.Marshal(t)
-	if err != nil {
-		return fmt.Errorf("redisstore: encode token: %w", err)
-	}
-	key := s.oneTimeKey(t.Hash)
-	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Del(ctx, key)
-		p.HSet(ctx, key, "r", b, "e", ms(t.ExpiresAt), "p", t.Purpose)
-		p.PExpireAt(ctx, key, t.ExpiresAt)
-		return nil
-	})
-	return wrap(err)
+	return s.setRecord(ctx, "token", s.oneTimeKey(t.Hash), t, t.ExpiresAt, "p", t.Purpose)
 }
 
 // ConsumeOneTimeToken returns and deletes the token atomically, only if it
