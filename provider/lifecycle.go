@@ -232,11 +232,7 @@ func (l *Lifecycle) ForgotPassword(ctx context.Context, email string) error {
 // count the request against the address, look the user up, generate a
 // token. An unparsable address is treated as an unknown one.
 func (l *Lifecycle) prepare(ctx context.Context, email, purpose string) (u storage.User, tok, hash string, found bool, err error) {
-	parsed, perr := ParseEmail(email)
-	key := parsed.Canonical
-	if perr != nil {
-		key = strings.ToLower(strings.TrimSpace(truncate(email, maxEmailLen)))
-	}
+	parsed, key, perr := parseLimitKey(email)
 	if _, err := l.addrRL.Allow(ctx, mailKeyPrefix+purpose+":"+key); err != nil {
 		return storage.User{}, "", "", false, err
 	}

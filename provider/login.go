@@ -40,14 +40,8 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair
 // Returns *RateLimitError (ErrRateLimited), ErrUnknownUser, ErrWrongPassword,
 // ErrNotVerified, or an error wrapping storage.ErrUnavailable.
 func (a *Accounts) Authenticate(ctx context.Context, email, password string) (storage.User, error) {
-	parsed, perr := ParseEmail(email)
-	key := loginKeyPrefix + parsed.Canonical
-	if perr != nil {
-		// Count garbage under what was typed (bounded), so it is limited
-		// like any address.
-		key = loginKeyPrefix + strings.ToLower(strings.TrimSpace(truncate(email, maxEmailLen)))
-	}
-	return limitedCheck(ctx, a, key, func() (storage.User, error) {
+	parsed, key, perr := parseLimitKey(email)
+	return limitedCheck(ctx, a, loginKeyPrefix+key, func() (storage.User, error) {
 		return a.authenticate(ctx, parsed.Canonical, perr, password)
 	})
 }
@@ -128,6 +122,18 @@ func (a *Accounts) rehash(ctx context.Context, u *storage.User, password string)
 	}
 	*u = upd
 	a.log.InfoContext(ctx, "password rehashed with argon2id", "user_id", u.ID)
+}
+
+// parseLimitKey parses email (ParseEmail) and returns the key under which
+// requests for it are rate-limited: its canonical form, or for an address
+// that does not parse what was typed (bounded, trimmed, lower-cased), so
+// garbage is limited like any address.
+func parseLimitKey(email string) (parsed Email, key string, err error) {
+	parsed, err = ParseEmail(email)
+	if err != nil {
+		return parsed, strings.ToLower(strings.TrimSpace(truncate(email, maxEmailLen))), err
+	}
+	return parsed, parsed.Canonical, nil
 }
 
 // truncate cuts s to at most n bytes.
