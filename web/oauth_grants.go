@@ -1,13 +1,11 @@
 package web
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // codeGrants serves the authorization_code and refresh_token grants of
@@ -32,7 +30,7 @@ func (s *server) newCodeGrants(limit *provider.RateLimiter) *codeGrants {
 // serve runs one grant and writes the answer.
 func (g *codeGrants) serve(w http.ResponseWriter, r *http.Request, log *slog.Logger, req *tokenRequest) {
 	ctx := r.Context()
-	c, err := g.authenticate(ctx, req)
+	c, err := authenticateClient(ctx, g.clients, req, true)
 	if err == nil {
 		// Counted after authentication, like client_credentials.
 		_, err = g.limit.Allow(ctx, "client:"+c.ID)
@@ -52,28 +50,6 @@ func (g *codeGrants) serve(w http.ResponseWriter, r *http.Request, log *slog.Log
 		return
 	}
 	writeCodeTokens(w, out)
-}
-
-// authenticate: a confidential client authenticates with its secret
-// (client_secret_basic or client_secret_post); a public client sends its
-// client_id alone (auth method none) and is protected by PKCE and by the
-// binding of refresh tokens to it. A confidential client without a secret,
-// a public client with one, and unknown ids all get ErrBadClient (401).
-func (g *codeGrants) authenticate(ctx context.Context, req *tokenRequest) (storage.Client, error) {
-	if req.clientID == "" {
-		return storage.Client{}, provider.ErrBadClient
-	}
-	if req.clientSecret != "" {
-		return g.clients.Authenticate(ctx, req.clientID, req.clientSecret)
-	}
-	c, err := g.clients.Lookup(ctx, req.clientID)
-	if err != nil {
-		return storage.Client{}, err
-	}
-	if !c.Public {
-		return storage.Client{}, provider.ErrBadClient
-	}
-	return c, nil
 }
 
 // codeTokenResponse is the RFC 6749 §5.1 / OIDC Core §3.1.3.3 body.

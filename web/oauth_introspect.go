@@ -38,7 +38,7 @@ func (e *tokenInfoEndpoints) introspect(w http.ResponseWriter, r *http.Request) 
 		writeOAuthError(w, r, e.log, err)
 		return
 	}
-	if _, err := e.authenticate(r.Context(), f.client, false); err != nil {
+	if _, err := authenticateClient(r.Context(), e.clients, &f.client, false); err != nil {
 		writeOAuthError(w, r, e.log, err)
 		return
 	}

@@ -88,25 +88,27 @@ func readTokenForm(r *http.Request) (tokenForm, error) {
 	return f, nil
 }
 
-// authenticate identifies the calling client: a confidential client by
-// its secret (Basic or in the body); a public client by client_id alone
-// when allowPublic (RFC 7009 §2.1, RFC 6749 §2.3: public clients have no
-// credentials). A confidential client that sends no secret, or a public
-// client that sends one, fails. Returns provider.ErrBadClient (401
-// invalid_client) or a store error.
-func (e *tokenInfoEndpoints) authenticate(ctx context.Context, req tokenRequest, allowPublic bool) (storage.Client, error) {
+// authenticateClient identifies the calling client of a token,
+// revocation or introspection request: a confidential client by its secret
+// (client_secret_basic or client_secret_post); a public client by
+// client_id alone when allowPublic (auth method none: RFC 7009 §2.1, RFC
+// 6749 §2.3; public clients have no credentials, and PKCE and the binding
+// of refresh tokens protect the grants). A confidential client that sends
+// no secret, a public client that sends one, and unknown ids fail. Returns
+// provider.ErrBadClient (401 invalid_client) or a store error.
+func authenticateClient(ctx context.Context, clients *provider.Clients, req *tokenRequest, allowPublic bool) (storage.Client, error) {
 	if req.clientID == "" {
 		return storage.Client{}, provider.ErrBadClient
 	}
 	if req.clientSecret != "" {
-		return e.clients.Authenticate(ctx, req.clientID, req.clientSecret)
+		return clients.Authenticate(ctx, req.clientID, req.clientSecret)
 	}
 	if !allowPublic {
 		// Same hash work as a wrong secret, so the answer time does not
 		// tell public clients from confidential ones.
-		return e.clients.Authenticate(ctx, req.clientID, "")
+		return clients.Authenticate(ctx, req.clientID, "")
 	}
-	c, err := e.clients.Lookup(ctx, req.clientID)
+	c, err := clients.Lookup(ctx, req.clientID)
 	if err != nil {
 		return storage.Client{}, err
 	}
@@ -127,7 +129,7 @@ func (e *tokenInfoEndpoints) revoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, e.log, err)
 		return
 	}
-	c, err := e.authenticate(r.Context(), f.client, true)
+	c, err := authenticateClient(r.Context(), e.clients, &f.client, true)
 	if err != nil {
 		writeOAuthError(w, r, e.log, err)
 		return
