@@ -88,10 +88,14 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		writeJSON(w, http.StatusInternalServerError, message{"Internal server error"})
 		return
 	}
-	msg := row.message
-	if msg == "" {
-		msg = errorText(err, row)
-	}
+	retryAfter(w, r, log, err, row)
+	writeJSON(w, row.status, message{errorText(err, row)})
+}
+
+// retryAfter sets Retry-After on the user endpoints and the pages alike:
+// the window of a rate limit, or 1 s for a backend outage, which is also
+// logged.
+func retryAfter(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, row errorRow) {
 	var rl *provider.RateLimitError
 	if errors.As(err, &rl) {
 		w.Header().Set("Retry-After", strconv.Itoa(rl.Seconds()))
@@ -100,7 +104,6 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		log.WarnContext(r.Context(), "backend unavailable", "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "1")
 	}
-	writeJSON(w, row.status, message{msg})
 }
 
 // oauthError is the RFC 6749 §5.2 error body.
@@ -133,13 +136,9 @@ func writeOAuthError(w http.ResponseWriter, r *http.Request, log *slog.Logger, e
 	if errors.As(err, &rl) {
 		w.Header().Set("Retry-After", strconv.Itoa(rl.Seconds()))
 	}
-	desc := row.message
-	if desc == "" {
-		desc = errorText(err, row)
-	}
 	code := row.code
 	if code == "rate_limited" {
 		code = "invalid_request"
 	}
-	writeJSON(w, status, oauthError{code, desc})
+	writeJSON(w, status, oauthError{code, errorText(err, row)})
 }

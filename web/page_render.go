@@ -109,14 +109,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) (i
 		s.log.ErrorContext(r.Context(), "unhandled error", "path", r.URL.Path, "err", err)
 		return http.StatusInternalServerError, "Something went wrong. Please try again."
 	}
-	var rl *provider.RateLimitError
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", strconv.Itoa(rl.Seconds()))
-	}
-	if row.status == http.StatusServiceUnavailable {
-		s.log.WarnContext(r.Context(), "backend unavailable", "path", r.URL.Path, "err", err)
-		w.Header().Set("Retry-After", "1")
-	}
+	retryAfter(w, r, s.log, err, row)
 	if row.message != "" {
 		return row.status, row.message
 	}

@@ -69,10 +69,6 @@ func (e *userinfoEndpoint) fail(w http.ResponseWriter, r *http.Request, err erro
 		writeOAuthError(w, r, e.log, err)
 		return
 	}
-	desc := row.message
-	if desc == "" {
-		desc = errorText(err, row)
-	}
 	h.Set("Cache-Control", "no-store")
-	writeJSON(w, row.status, oauthError{row.code, desc})
+	writeJSON(w, row.status, oauthError{row.code, errorText(err, row)})
 }
