@@ -1,7 +1,6 @@
 package web
 
 import (
-	"mime"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -49,10 +48,6 @@ func (s *server) routesAPI(r *mux.Router) {
 // request is the JSON API's unless its Content-Type is a form encoding. A
 // request with no or another Content-Type stays here, where decodeJSON
 // answers 415 if it needed a JSON body.
-func isJSONRequest(r *http.Request, _ *mux.RouteMatch) bool {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil {
-		return true
-	}
-	return mt != "application/x-www-form-urlencoded" && mt != "multipart/form-data"
+func isJSONRequest(r *http.Request, m *mux.RouteMatch) bool {
+	return !isFormPost(r, m)
 }
