@@ -1,7 +1,6 @@
 package web
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -100,11 +99,7 @@ func (s *server) postLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	u, err := s.cfg.Accounts.Authenticate(r.Context(), email, password)
 	if err != nil {
-		status, msg := s.pageError(w, r, err)
-		if s.cfg.GenericLoginErrors && (errors.Is(err, provider.ErrUnknownUser) || errors.Is(err, provider.ErrWrongPassword)) {
-			msg = provider.GenericLoginMessage
-		}
-		fail(status, msg)
+		fail(s.pageError(w, r, s.loginError(err)))
 		return
 	}
 	if err := s.startPageSession(w, r, u); err != nil {
