@@ -63,10 +63,8 @@ func (s *server) anonCSRFSecret(r *http.Request) []byte {
 // which it sets when the browser has none. The consent page (OAuth) calls
 // it with the signed-in session.
 func (s *server) csrfToken(w http.ResponseWriter, r *http.Request, sess *storage.Session) string {
-	var secret []byte
-	if sess != nil && len(sess.CSRFKey) > 0 {
-		secret = sess.CSRFKey
-	} else if secret = s.anonCSRFSecret(r); secret == nil {
+	secret := s.csrfSecret(r, sess)
+	if secret == nil {
 		secret = pageRandom(csrfSecretLen)
 		http.SetCookie(w, s.pageCookie(r, s.csrfCookieName(r), base64.RawURLEncoding.EncodeToString(secret), 0))
 	}
@@ -81,16 +79,20 @@ func (s *server) csrfValid(r *http.Request, sess *storage.Session) bool {
 	if s.pages == nil || s.pages.cop.Check(r) != nil {
 		return false
 	}
-	var secret []byte
-	if sess != nil && len(sess.CSRFKey) > 0 {
-		secret = sess.CSRFKey
-	} else {
-		secret = s.anonCSRFSecret(r)
-	}
+	secret := s.csrfSecret(r, sess)
 	if secret == nil {
 		return false
 	}
 	return unmaskCSRF(r.PostFormValue(csrfField), secret)
+}
+
+// csrfSecret is the secret the forms of r are bound to: the session's
+// CSRFKey, or without one the pre-session cookie's (nil when missing).
+func (s *server) csrfSecret(r *http.Request, sess *storage.Session) []byte {
+	if sess != nil && len(sess.CSRFKey) > 0 {
+		return sess.CSRFKey
+	}
+	return s.anonCSRFSecret(r)
 }
 
 // maskCSRF returns base64url(pad || pad XOR secret) with a fresh pad.
