@@ -78,12 +78,12 @@ func pageSessionID(cookieValue string) string {
 // should call loginRedirect when ok is false. The returned Session.ID is
 // the store key (a hash), not the cookie value.
 func (s *server) currentUser(r *http.Request) (storage.User, storage.Session, bool, error) {
-	c, err := r.Cookie(s.sessionCookieName(r))
-	if err != nil || c.Value == "" || len(c.Value) > 100 {
+	value, ok := s.sessionCookie(r)
+	if !ok {
 		return storage.User{}, storage.Session{}, false, nil
 	}
 	ctx := r.Context()
-	sess, err := s.cfg.Sessions.Session(ctx, pageSessionID(c.Value))
+	sess, err := s.cfg.Sessions.Session(ctx, pageSessionID(value))
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.User{}, storage.Session{}, false, nil
 	}
@@ -151,14 +151,24 @@ func (s *server) endPageSession(w http.ResponseWriter, r *http.Request) error {
 // deleteRequestSession deletes the session named by the request's cookie,
 // if any. Idempotent.
 func (s *server) deleteRequestSession(r *http.Request) error {
-	c, err := r.Cookie(s.sessionCookieName(r))
-	if err != nil || c.Value == "" || len(c.Value) > 100 {
+	value, ok := s.sessionCookie(r)
+	if !ok {
 		return nil
 	}
-	if err := s.cfg.Sessions.DeleteSession(r.Context(), pageSessionID(c.Value)); err != nil {
+	if err := s.cfg.Sessions.DeleteSession(r.Context(), pageSessionID(value)); err != nil {
 		return fmt.Errorf("web: delete session: %w", err)
 	}
 	return nil
+}
+
+// sessionCookie returns the value of the request's session cookie, when
+// it has one of a length a session cookie can have.
+func (s *server) sessionCookie(r *http.Request) (string, bool) {
+	c, err := r.Cookie(s.sessionCookieName(r))
+	if err != nil || c.Value == "" || len(c.Value) > 100 {
+		return "", false
+	}
+	return c.Value, true
 }
 
 // pageCookie builds a cookie of the pages: HttpOnly, SameSite=Lax (sent on
