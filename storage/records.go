@@ -33,7 +33,10 @@ type DomainRecord struct {
 }
 
 // Client is an OAuth2 client. SecretHash is a keyed hash of the secret (never
-// the secret); it is empty for public clients.
+// the secret); it is empty for public clients. CreatedBy is the id of the
+// user who registered it through /clients, "" for one made by the CLI or
+// an admin: it decides who may list and delete the client and which tokens
+// it may introspect (SPEC §5, §7).
 type Client struct {
 	ID           string
 	SecretHash   []byte
@@ -46,6 +49,7 @@ type Client struct {
 	Public       bool
 	Admin        bool
 	Trusted      bool
+	CreatedBy    string
 	CreatedAt    time.Time
 }
 

@@ -43,6 +43,10 @@ type ClientStore interface {
 	// ListClients returns the clients of domain ("" = all), ordered by
 	// creation time then id.
 	ListClients(ctx context.Context, domain string) ([]Client, error)
+	// ListClientsByCreator returns the clients whose CreatedBy is userID,
+	// ordered like ListClients. An empty userID matches nothing: clients
+	// made by the CLI or an admin have no creator to list them.
+	ListClientsByCreator(ctx context.Context, userID string) ([]Client, error)
 	// DeleteClient returns ErrNotFound.
 	DeleteClient(ctx context.Context, id string) error
 }

@@ -50,11 +50,22 @@ func (s *Store) Client(_ context.Context, id string) (storage.Client, error) {
 // ListClients returns the clients of domain ("" = all), ordered by creation
 // time then id.
 func (s *Store) ListClients(_ context.Context, domain string) ([]storage.Client, error) {
+	return s.listClients(func(c storage.Client) bool { return domain == "" || c.Domain == domain }), nil
+}
+
+// ListClientsByCreator returns the clients userID registered, ordered like
+// ListClients; none for an empty userID.
+func (s *Store) ListClientsByCreator(_ context.Context, userID string) ([]storage.Client, error) {
+	return s.listClients(func(c storage.Client) bool { return userID != "" && c.CreatedBy == userID }), nil
+}
+
+// listClients returns copies of the clients keep selects, in list order.
+func (s *Store) listClients(keep func(storage.Client) bool) []storage.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := []storage.Client{}
 	for _, c := range s.clients {
-		if domain == "" || c.Domain == domain {
+		if keep(c) {
 			out = append(out, cloneClient(c))
 		}
 	}
@@ -64,7 +75,7 @@ func (s *Store) ListClients(_ context.Context, domain string) ([]storage.Client,
 		}
 		return out[i].ID < out[j].ID
 	})
-	return out, nil
+	return out
 }
 
 // DeleteClient returns storage.ErrNotFound for an unknown id.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"gorm.io/gorm"
+
 	"user-registry/storage"
 )
 
@@ -22,6 +24,7 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 		Public:     c.Public,
 		Admin:      c.Admin,
 		Trusted:    c.Trusted,
+		CreatedBy:  c.CreatedBy,
 		CreatedAt:  c.CreatedAt,
 	}
 	for _, f := range []struct {
@@ -60,12 +63,26 @@ func (s *Store) Client(ctx context.Context, id string) (storage.Client, error) {
 // ListClients returns the clients of domain ("" = all), ordered by creation
 // time then id.
 func (s *Store) ListClients(ctx context.Context, domain string) ([]storage.Client, error) {
-	q := s.db.WithContext(ctx).Order("created_at").Order("id")
+	q := s.db.WithContext(ctx)
 	if domain != "" {
 		q = q.Where("domain = ?", domain)
 	}
+	return s.listClients(q)
+}
+
+// ListClientsByCreator returns the clients userID registered, ordered like
+// ListClients; none for an empty userID.
+func (s *Store) ListClientsByCreator(ctx context.Context, userID string) ([]storage.Client, error) {
+	if userID == "" {
+		return []storage.Client{}, nil
+	}
+	return s.listClients(s.db.WithContext(ctx).Where("created_by = ?", userID))
+}
+
+// listClients runs the query q over the clients table, in list order.
+func (s *Store) listClients(q *gorm.DB) ([]storage.Client, error) {
 	var rows []clientRow
-	if err := q.Find(&rows).Error; err != nil {
+	if err := q.Order("created_at").Order("id").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("sqlstore: list clients: %w", classify(err))
 	}
 	out := make([]storage.Client, 0, len(rows))

@@ -38,7 +38,9 @@ func (domainRow) TableName() string { return "domain_checks" }
 // clientRow keeps the list fields as JSON arrays in text columns: they are
 // only ever read whole, never queried. Without a size they are TEXT on
 // SQLite and LONGTEXT on MySQL, whose TEXT (64 KiB) is too small for a
-// long redirect-URI list.
+// long redirect-URI list. CreatedBy has a default so that AutoMigrate can
+// add it to a table that already has rows: those clients were made before
+// /clients recorded creators, and "" (no creator) is the safe reading.
 type clientRow struct {
 	ID           string    `gorm:"primaryKey;size:191"`
 	SecretHash   []byte    `gorm:"size:255"`
@@ -51,6 +53,7 @@ type clientRow struct {
 	Public       bool      `gorm:"not null"`
 	Admin        bool      `gorm:"not null"`
 	Trusted      bool      `gorm:"not null"`
+	CreatedBy    string    `gorm:"size:36;not null;default:'';index:ix_clients_created_by"`
 	CreatedAt    time.Time `gorm:"not null;precision:6;index:ix_clients_created;autoCreateTime:false"`
 }
 
@@ -97,6 +100,7 @@ func toClient(r clientRow) (storage.Client, error) {
 		Public:     r.Public,
 		Admin:      r.Admin,
 		Trusted:    r.Trusted,
+		CreatedBy:  r.CreatedBy,
 		CreatedAt:  r.CreatedAt.UTC(),
 	}
 	for _, f := range []struct {

@@ -23,7 +23,8 @@ func recClient(t *testing.T, what string, got, want storage.Client) {
 		slices.Equal(got.Scopes, want.Scopes) &&
 		slices.Equal(got.RedirectURIs, want.RedirectURIs) &&
 		slices.Equal(got.Audiences, want.Audiences) &&
-		got.Public == want.Public && got.Admin == want.Admin && got.Trusted == want.Trusted
+		got.Public == want.Public && got.Admin == want.Admin && got.Trusted == want.Trusted &&
+		got.CreatedBy == want.CreatedBy
 	if !same {
 		t.Errorf("%s:\n got  %+v\n want %+v", what, got, want)
 	}
@@ -41,13 +42,15 @@ func testClients(t *testing.T, s Stores) {
 	ctx := context.Background()
 	now := s.Clock.Now()
 
-	// Created out of order: the list is by CreatedAt, then ID.
+	// Created out of order: the list is by CreatedAt, then ID. Two users
+	// registered clients (CreatedBy); the others are the CLI's ("").
 	clients := []storage.Client{
 		{
 			ID: "confidential", SecretHash: []byte{0x01, 0x00, 0xff, 0x7f}, Domain: "a.example",
 			Name: "Confidential app", GrantTypes: []string{"authorization_code", "refresh_token"},
 			Scopes: []string{"openid", "email", "profile"}, RedirectURIs: []string{"https://a.example/cb", "https://a.example/cb2?x=1&y=\"2\""},
 			Audiences: []string{"https://api.a.example"}, Trusted: true,
+			CreatedBy: "6f1c2a7e-0b8d-4c1e-9a55-3d2f1e0c9b71",
 			CreatedAt: now.Add(2 * time.Second),
 		},
 		{
@@ -63,6 +66,16 @@ func testClients(t *testing.T, s Stores) {
 		},
 		{
 			ID: "bare", Domain: "b.example", CreatedAt: now,
+		},
+		{
+			ID: "mine-2", SecretHash: []byte("h2"), Domain: "a.example", Name: "second",
+			GrantTypes: []string{"client_credentials"}, CreatedBy: "6f1c2a7e-0b8d-4c1e-9a55-3d2f1e0c9b71",
+			CreatedAt: now.Add(time.Second),
+		},
+		{
+			ID: "theirs", SecretHash: []byte("h3"), Domain: "a.example", Name: "other user's",
+			GrantTypes: []string{"client_credentials"}, CreatedBy: "0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a",
+			CreatedAt: now,
 		},
 	}
 	for i := range clients {
@@ -87,8 +100,8 @@ func testClients(t *testing.T, s Stores) {
 			domain string
 			want   []string
 		}{
-			{"", []string{"bare", "admin-cli", "spa", "confidential"}},
-			{"a.example", []string{"spa", "confidential"}},
+			{"", []string{"bare", "theirs", "admin-cli", "mine-2", "spa", "confidential"}},
+			{"a.example", []string{"theirs", "mine-2", "spa", "confidential"}},
 			{"b.example", []string{"bare", "admin-cli"}},
 			{"c.example", nil},
 		}
@@ -105,6 +118,33 @@ func testClients(t *testing.T, s Stores) {
 			for _, got := range all {
 				if got.ID == want.ID {
 					recClient(t, "listed "+want.ID, got, want)
+				}
+			}
+		}
+	})
+
+	t.Run("list by creator", func(t *testing.T) {
+		cases := []struct {
+			userID string
+			want   []string
+		}{
+			{"6f1c2a7e-0b8d-4c1e-9a55-3d2f1e0c9b71", []string{"mine-2", "confidential"}},
+			{"0d9e8f7a-6b5c-4d3e-8f2a-1b0c9d8e7f6a", []string{"theirs"}},
+			{"6F1C2A7E-0B8D-4C1E-9A55-3D2F1E0C9B71", nil}, // ids are matched exactly
+			{"no-such-user", nil},
+			{"", nil}, // the CLI's clients have no creator to list them
+		}
+		for _, c := range cases {
+			got, err := s.Clients.ListClientsByCreator(ctx, c.userID)
+			recErr(t, "list by "+c.userID, err, nil)
+			if ids := recClientIDs(got); !slices.Equal(ids, c.want) {
+				t.Errorf("ListClientsByCreator(%q) = %v, want %v", c.userID, ids, c.want)
+			}
+			for _, g := range got {
+				for _, want := range clients {
+					if g.ID == want.ID {
+						recClient(t, "listed by creator "+want.ID, g, want)
+					}
 				}
 			}
 		}
