@@ -45,6 +45,7 @@ type authorityMinter interface {
 // tokens (SPEC §5). Safe for concurrent use.
 type Clients struct {
 	store  storage.ClientStore
+	users  userReader
 	policy *DomainPolicy
 	tokens authorityMinter
 	hasher *secretHasher
@@ -62,14 +63,16 @@ type cachedClient struct {
 }
 
 // NewClients returns the client service. hmacKey keys the hash of client
-// secrets; every node (and the CLI) must use the same key. now may be nil
-// (time.Now).
-func NewClients(store storage.ClientStore, policy *DomainPolicy, tokens authorityMinter, hmacKey []byte, now func() time.Time) *Clients {
+// secrets; every node (and the CLI) must use the same key. users and
+// policy are needed to register clients for users (RegisterForUser), policy
+// and tokens to issue authority tokens; the CLI, which does neither, passes
+// nil. now may be nil (time.Now).
+func NewClients(store storage.ClientStore, users userReader, policy *DomainPolicy, tokens authorityMinter, hmacKey []byte, now func() time.Time) *Clients {
 	if now == nil {
 		now = time.Now
 	}
 	return &Clients{
-		store: store, policy: policy, tokens: tokens, now: now,
+		store: store, users: users, policy: policy, tokens: tokens, now: now,
 		hasher: newSecretHasher(hmacKey),
 		cache:  make(map[string]cachedClient),
 	}
@@ -88,15 +91,22 @@ type ClientSpec struct {
 	Trusted      bool // skips the consent page
 }
 
-// Create registers a client and returns it with its secret, which is not
-// stored (only its keyed hash) and so can be shown only this once. A public
-// client gets no secret (""). Returns an error wrapping ErrInvalidInput for
-// a bad spec.
+// Create registers a client of the operators (the CLI, an admin) and
+// returns it with its secret, which is not stored (only its keyed hash) and
+// so can be shown only this once. A public client gets no secret ("").
+// Returns an error wrapping ErrInvalidInput for a bad spec.
 func (s *Clients) Create(ctx context.Context, spec ClientSpec) (storage.Client, string, error) {
+	return s.create(ctx, spec, "")
+}
+
+// create is Create for a client registered by the user createdBy ("" for
+// the operators).
+func (s *Clients) create(ctx context.Context, spec ClientSpec, createdBy string) (storage.Client, string, error) {
 	c, err := s.validate(spec)
 	if err != nil {
 		return storage.Client{}, "", err
 	}
+	c.CreatedBy = createdBy
 	c.CreatedAt = s.now().UTC().Truncate(time.Second)
 	var secret string
 	if !c.Public {
@@ -345,20 +355,10 @@ func (s *Clients) List(ctx context.Context, domain string) ([]storage.Client, er
 	return list, nil
 }
 
-// Delete removes a client. With a non-empty domain the client must belong
-// to it: another domain's client is reported as ErrClientNotFound, exactly
-// like a missing one, so ids of other domains cannot be probed. An empty
-// domain (the CLI) deletes any client.
-func (s *Clients) Delete(ctx context.Context, id, domain string) error {
-	if domain != "" {
-		c, err := s.Get(ctx, id)
-		if err != nil {
-			return err
-		}
-		if c.Domain != domain {
-			return ErrClientNotFound
-		}
-	}
+// Delete removes any client (the operators' path; users go through
+// RemoveForUser). Returns ErrClientNotFound, or an error wrapping
+// storage.ErrUnavailable.
+func (s *Clients) Delete(ctx context.Context, id string) error {
 	err := s.store.DeleteClient(ctx, id)
 	s.forget(id)
 	if errors.Is(err, storage.ErrNotFound) {

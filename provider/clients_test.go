@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"user-registry/keys"
@@ -26,7 +27,7 @@ func newClients(t *testing.T) (*provider.Clients, *memstore.Store, *fakeClock, *
 	clk := newClock() // domainpolicy_test.go
 	m := &fakeMinter{}
 	pol := provider.NewDomainPolicy(st, false, clk.Now)
-	return provider.NewClients(st, pol, m, []byte("0123456789abcdef0123456789abcdef"), clk.Now), st, clk, m
+	return provider.NewClients(st, st, pol, m, []byte("0123456789abcdef0123456789abcdef"), clk.Now), st, clk, m
 }
 
 func TestCreateValidation(t *testing.T) {
@@ -132,7 +133,7 @@ func TestIssueAuthority(t *testing.T) {
 	if err := st.PutDomain(ctx, storage.DomainRecord{Domain: "example.com", BelongsTo: storage.DomainBlocked}); err != nil {
 		t.Fatal(err)
 	}
-	cs2 := provider.NewClients(st, provider.NewDomainPolicy(st, false, nil), m, []byte("k"), nil)
+	cs2 := provider.NewClients(st, st, provider.NewDomainPolicy(st, false, nil), m, []byte("k"), nil)
 	if _, _, err := cs2.IssueAuthority(ctx, c, "", nil); !errors.Is(err, provider.ErrUnauthorizedClient) {
 		t.Fatalf("blocked: %v", err)
 	}
@@ -144,17 +145,101 @@ func TestIssueAuthority(t *testing.T) {
 	}
 }
 
-func TestDeleteOtherDomain(t *testing.T) {
+// TestClientsForUser: the /clients rules (SPEC §5). Only a verified user
+// of an allowed domain registers, for the domain of the stored record; a
+// user lists and deletes only the clients they registered; the operators'
+// clients and other users' are not found.
+func TestClientsForUser(t *testing.T) {
 	ctx := context.Background()
-	cs, _, _, _ := newClients(t)
-	c, _, _ := cs.Create(ctx, provider.ClientSpec{Domain: "example.com"})
-	if err := cs.Delete(ctx, c.ID, "other.org"); !errors.Is(err, provider.ErrClientNotFound) {
-		t.Fatalf("other domain: %v", err)
+	cs, st, _, _ := newClients(t)
+	users := map[string]storage.User{}
+	for _, u := range []storage.User{
+		{ID: "u-ann", Email: "ann@example.com", EmailCanonical: "ann@example.com", Domain: "example.com", IsActivated: true},
+		{ID: "u-bob", Email: "bob@example.com", EmailCanonical: "bob@example.com", Domain: "example.com", IsActivated: true},
+		{ID: "u-new", Email: "new@example.com", EmailCanonical: "new@example.com", Domain: "example.com"},
+		{ID: "u-eve", Email: "eve@evil.com", EmailCanonical: "eve@evil.com", Domain: "evil.com", IsActivated: true},
+	} {
+		if err := st.CreateUser(ctx, &u); err != nil {
+			t.Fatal(err)
+		}
+		users[u.ID] = u
 	}
-	if err := cs.Delete(ctx, c.ID, "example.com"); err != nil {
+	if err := st.PutDomain(ctx, storage.DomainRecord{Domain: "evil.com", BelongsTo: storage.DomainBlocked}); err != nil {
 		t.Fatal(err)
 	}
-	if err := cs.Delete(ctx, c.ID, ""); !errors.Is(err, provider.ErrClientNotFound) {
-		t.Fatalf("again: %v", err)
+	for _, tc := range []struct {
+		user string
+		err  error
+	}{
+		{"u-new", provider.ErrNotVerified},
+		{"u-eve", provider.ErrClientDomainBlocked},
+		{"u-gone", provider.ErrUnauthenticated},
+	} {
+		if _, _, err := cs.RegisterForUser(ctx, tc.user, "x"); !errors.Is(err, tc.err) {
+			t.Errorf("register for %s: %v, want %v", tc.user, err, tc.err)
+		}
+	}
+	if _, _, err := cs.RegisterForUser(ctx, "u-ann", "bad\x00name"); !errors.Is(err, provider.ErrInvalidInput) {
+		t.Errorf("bad name: %v", err)
+	}
+
+	ann, secret, err := cs.RegisterForUser(ctx, "u-ann", "billing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ann.CreatedBy != "u-ann" || ann.Domain != "example.com" || ann.Admin || secret == "" {
+		t.Fatalf("registered %+v", ann)
+	}
+	if stored, err := cs.Get(ctx, ann.ID); err != nil || stored.CreatedBy != "u-ann" {
+		t.Fatalf("stored %+v, %v", stored, err)
+	}
+	bob, _, err := cs.RegisterForUser(ctx, "u-bob", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, _, err := cs.Create(ctx, provider.ClientSpec{Domain: "example.com", Admin: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cli.CreatedBy != "" {
+		t.Fatalf("CLI client has a creator: %+v", cli)
+	}
+
+	for user, want := range map[string][]string{"u-ann": {ann.ID}, "u-bob": {bob.ID}, "u-new": nil, "": nil} {
+		list, err := cs.ListForUser(ctx, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range list {
+			ids = append(ids, c.ID)
+		}
+		if !slices.Equal(ids, want) {
+			t.Errorf("clients of %q = %v, want %v", user, ids, want)
+		}
+	}
+
+	for _, tc := range []struct {
+		name, user, id string
+		err            error
+	}{
+		{"another user's client", "u-bob", ann.ID, provider.ErrClientNotFound},
+		{"the operators' client", "u-ann", cli.ID, provider.ErrClientNotFound},
+		{"no user", "", cli.ID, provider.ErrClientNotFound},
+		{"unknown id", "u-ann", "nope", provider.ErrClientNotFound},
+		{"own client", "u-ann", ann.ID, nil},
+		{"own client again", "u-ann", ann.ID, provider.ErrClientNotFound},
+	} {
+		if err := cs.RemoveForUser(ctx, tc.user, tc.id); !errors.Is(err, tc.err) {
+			t.Errorf("%s: %v, want %v", tc.name, err, tc.err)
+		}
+	}
+	for _, id := range []string{bob.ID, cli.ID} {
+		if _, err := cs.Get(ctx, id); err != nil {
+			t.Errorf("client %s lost: %v", id, err)
+		}
+	}
+	if err := cs.Delete(ctx, cli.ID); err != nil {
+		t.Fatalf("operators delete: %v", err)
 	}
 }

@@ -22,7 +22,7 @@ type flowEnv struct {
 func newFlowEnv(t *testing.T) flowEnv {
 	t.Helper()
 	e := newAcctEnv(t)
-	cs := provider.NewClients(e.store, provider.NewDomainPolicy(e.store, false, e.clk.Now), e.tokens,
+	cs := provider.NewClients(e.store, e.store, provider.NewDomainPolicy(e.store, false, e.clk.Now), e.tokens,
 		[]byte("0123456789abcdef0123456789abcdef"), e.clk.Now)
 	f, err := provider.NewCodeFlow(e.acc, cs, e.store, e.store, e.store, e.tokens, provider.CodeFlowConfig{Now: e.clk.Now})
 	if err != nil {

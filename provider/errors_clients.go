@@ -51,7 +51,8 @@ var (
 	// of a blocked domain on /clients, a token without registry:admin on the
 	// admin API (403).
 	ErrForbidden error = &clientError{msg: "Forbidden"}
-	// ErrClientNotFound: no such client, or one of another domain (404).
+	// ErrClientNotFound: no such client, or one the caller may not manage:
+	// another user's, or the operators' (404).
 	ErrClientNotFound error = &clientError{msg: "Client not found"}
 )
 
@@ -61,8 +62,3 @@ func InvalidRequest(msg string) error { return clientErrorf(ErrInvalidRequest, m
 // ErrClientDomainBlocked: a user of a blocked domain asked to register a
 // client (a variant of ErrForbidden, 403).
 var ErrClientDomainBlocked = clientErrorf(ErrForbidden, "Your domain is not allowed to register clients.")
-
-// ErrAdminClient: a user asked to delete an admin client of their domain
-// through /clients; those are the operators', managed with the CLI (a
-// variant of ErrForbidden, 403).
-var ErrAdminClient = clientErrorf(ErrForbidden, "Admin clients are managed by the operators, not through /clients.")

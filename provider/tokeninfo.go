@@ -39,18 +39,30 @@ type TokenInfo struct {
 	ExpiresAt time.Time
 }
 
-// IntrospectToken reports whether token is an active access token
+// IntrospectToken answers the authenticated client caller about token
+// (RFC 7662). It reports whether token is an active access token
 // (signature, issuer, type, expiry and revocation: jti, sid, the subject's
 // not-before) or an active refresh token (the current token of its family,
 // unexpired, the family not revoked, issued after the user's not-before, for
-// a user that still exists), and describes it (RFC 7662). Anything else —
-// malformed, unknown, expired, revoked, rotated, an ID token — is simply not
-// active (ok false, nil error): the caller must not learn why (SEC-15).
+// a user that still exists), and describes it. Anything else — malformed,
+// unknown, expired, revoked, rotated, an ID token, or a token caller may not
+// introspect (mayIntrospect: a client a user registered sees only its own
+// tokens) — is simply not active (ok false, nil error): the caller must not
+// learn why (SEC-15).
 //
 // Returns an error wrapping storage.ErrUnavailable when a store that decides
 // the answer cannot be read: the token is never reported active without its
 // revocation state (SEC-18).
-func (a *Accounts) IntrospectToken(ctx context.Context, token string) (info TokenInfo, ok bool, err error) {
+func (a *Accounts) IntrospectToken(ctx context.Context, caller storage.Client, token string) (TokenInfo, bool, error) {
+	info, ok, err := a.tokenInfo(ctx, token)
+	if err != nil || !ok || !mayIntrospect(caller, info.ClientID) {
+		return TokenInfo{}, false, err
+	}
+	return info, true, nil
+}
+
+// tokenInfo is IntrospectToken for a caller that may introspect any token.
+func (a *Accounts) tokenInfo(ctx context.Context, token string) (info TokenInfo, ok bool, err error) {
 	if familyID, isRefresh := parseRefreshToken(token); isRefresh {
 		return a.introspectRefresh(ctx, familyID, token)
 	}

@@ -33,6 +33,47 @@ func newTokenInfoFixture(t *testing.T) tokenInfoFixture {
 	return tokenInfoFixture{e: e, user: u, login: e.login(t, "ann@example.com", annPW), app: app}
 }
 
+// resourceServer is a confidential client made by the CLI: it may
+// introspect any token.
+var resourceServer = storage.Client{ID: "rs", SecretHash: []byte("h"), Domain: "example.com"}
+
+// TestIntrospectTokenCaller: which tokens a client may introspect (SPEC
+// §7). A client a user registered through /clients sees its own tokens
+// only, a public client none; the rest is exactly inactive.
+func TestIntrospectTokenCaller(t *testing.T) {
+	ctx := context.Background()
+	f := newTokenInfoFixture(t)
+	app := storage.Client{ID: "app", SecretHash: []byte("h"), Domain: "example.com", CreatedBy: f.user.ID}
+	other := storage.Client{ID: "other", SecretHash: []byte("h"), Domain: "example.com", CreatedBy: f.user.ID}
+	publicApp := storage.Client{ID: "app", Domain: "example.com", Public: true}
+	for _, tc := range []struct {
+		name   string
+		caller storage.Client
+		token  string
+		active bool
+	}{
+		{"operators' client, login token", resourceServer, f.login.AccessToken, true},
+		{"operators' client, app's refresh token", resourceServer, f.app.RefreshToken, true},
+		{"user-made client, its own access token", app, f.app.AccessToken, true},
+		{"user-made client, its own refresh token", app, f.app.RefreshToken, true},
+		{"user-made client, the user's login token", app, f.login.AccessToken, false},
+		{"user-made client, the user's login refresh token", app, f.login.RefreshToken, false},
+		{"user-made client, another client's token", other, f.app.AccessToken, false},
+		{"public client, its own token", publicApp, f.app.AccessToken, false},
+		{"no client", storage.Client{}, f.login.AccessToken, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			info, ok, err := f.e.acc.IntrospectToken(ctx, tc.caller, tc.token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok != tc.active || (!ok && (info.Subject != "" || info.ClientID != "")) {
+				t.Fatalf("active = %v (%+v), want %v", ok, info, tc.active)
+			}
+		})
+	}
+}
+
 // TestIntrospectToken: active tokens are described; every kind of dead
 // token is just inactive, with no error (SEC-15).
 func TestIntrospectToken(t *testing.T) {
@@ -98,7 +139,7 @@ func TestIntrospectToken(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newTokenInfoFixture(t)
-			info, ok, err := f.e.acc.IntrospectToken(ctx, tc.token(t, f))
+			info, ok, err := f.e.acc.IntrospectToken(ctx, resourceServer, tc.token(t, f))
 			if err != nil {
 				t.Fatalf("err = %v", err)
 			}
@@ -115,7 +156,7 @@ func TestIntrospectToken(t *testing.T) {
 func TestIntrospectTokenFields(t *testing.T) {
 	ctx := context.Background()
 	f := newTokenInfoFixture(t)
-	info, ok, err := f.e.acc.IntrospectToken(ctx, f.login.AccessToken)
+	info, ok, err := f.e.acc.IntrospectToken(ctx, resourceServer, f.login.AccessToken)
 	if err != nil || !ok {
 		t.Fatalf("access: %v %v", ok, err)
 	}
@@ -126,7 +167,7 @@ func TestIntrospectTokenFields(t *testing.T) {
 		len(info.Audience) != 1 || info.Audience[0] != acctIssuer {
 		t.Errorf("access info %+v, claims %+v", info, c)
 	}
-	info, ok, err = f.e.acc.IntrospectToken(ctx, f.app.RefreshToken)
+	info, ok, err = f.e.acc.IntrospectToken(ctx, resourceServer, f.app.RefreshToken)
 	if err != nil || !ok {
 		t.Fatalf("refresh: %v %v", ok, err)
 	}
@@ -170,7 +211,7 @@ func TestRevokeToken(t *testing.T) {
 			if dead := err != nil; dead != tc.deadApp {
 				t.Errorf("app access token dead = %v (%v), want %v", dead, err, tc.deadApp)
 			}
-			_, active, err := f.e.acc.IntrospectToken(ctx, f.app.RefreshToken)
+			_, active, err := f.e.acc.IntrospectToken(ctx, resourceServer, f.app.RefreshToken)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -11,14 +11,15 @@ import (
 )
 
 // clientsAPI serves /clients (SPEC §5): users register client_credentials
-// clients for their own email domain. Errors are {"message"} bodies.
+// clients for their own email domain and manage the ones they registered.
+// Errors are {"message"} bodies.
 type clientsAPI struct{ s *server }
 
 // requireUser admits user access tokens only. An authority token is a
 // valid bearer token too, but a client registering further clients would
 // let one leaked secret multiply itself. And, as on the account API, only
 // first-party (/login, /refresh) tokens: an app the user let sign them in
-// must not register or delete the clients of the user's domain.
+// must not register or delete clients in the user's name.
 func (c *clientsAPI) requireUser(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		claims, ok := claimsFrom(r.Context())
@@ -72,8 +73,9 @@ func nonNil(v []string) []string {
 	return v
 }
 
-// create: POST /clients {"name"?} → 201. The body may be absent. The
-// user's domain must be allowed now (403 otherwise), as for signup.
+// create: POST /clients {"name"?} → 201. The body may be absent. Who may
+// register, and for which domain, is provider.Clients.RegisterForUser's
+// to decide.
 func (c *clientsAPI) create(w http.ResponseWriter, r *http.Request) {
 	claims, _ := claimsFrom(r.Context())
 	var body struct {
@@ -85,16 +87,7 @@ func (c *clientsAPI) create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	blocked, err := c.s.cfg.Policy.Blocked(r.Context(), claims.Domain)
-	if err != nil {
-		writeError(w, r, c.s.log, err)
-		return
-	}
-	if blocked {
-		writeError(w, r, c.s.log, provider.ErrClientDomainBlocked)
-		return
-	}
-	cl, secret, err := c.s.cfg.Clients.Create(r.Context(), provider.ClientSpec{Domain: claims.Domain, Name: body.Name})
+	cl, secret, err := c.s.cfg.Clients.RegisterForUser(r.Context(), claims.Subject, body.Name)
 	if err != nil {
 		writeError(w, r, c.s.log, err)
 		return
@@ -103,10 +96,10 @@ func (c *clientsAPI) create(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, NewCreatedClient(cl, secret))
 }
 
-// list: GET /clients → the clients of the user's domain.
+// list: GET /clients → the clients this user registered.
 func (c *clientsAPI) list(w http.ResponseWriter, r *http.Request) {
 	claims, _ := claimsFrom(r.Context())
-	list, err := c.s.cfg.Clients.List(r.Context(), claims.Domain)
+	list, err := c.s.cfg.Clients.ListForUser(r.Context(), claims.Subject)
 	if err != nil {
 		writeError(w, r, c.s.log, err)
 		return
@@ -127,21 +120,15 @@ func clientsJSON(list []storage.Client) []clientJSON {
 	return out
 }
 
-// delete: DELETE /clients/{id} → 204; 404 for a missing client and for
-// another domain's alike. An admin client of the user's own domain is
-// refused (403): any user of a domain may manage its machine clients, but
-// not take away the operators' admin access.
+// delete: DELETE /clients/{id} → 204 for a client this user registered;
+// 404 for any other, exactly as for a missing one.
 func (c *clientsAPI) delete(w http.ResponseWriter, r *http.Request) {
 	claims, _ := claimsFrom(r.Context())
 	id := mux.Vars(r)["id"]
-	if cl, err := c.s.cfg.Clients.Get(r.Context(), id); err == nil && cl.Admin && cl.Domain == claims.Domain {
-		writeError(w, r, c.s.log, provider.ErrAdminClient)
-		return
-	}
-	if err := c.s.cfg.Clients.Delete(r.Context(), id, claims.Domain); err != nil {
+	if err := c.s.cfg.Clients.RemoveForUser(r.Context(), claims.Subject, id); err != nil {
 		writeError(w, r, c.s.log, err)
 		return
 	}
-	c.s.log.InfoContext(r.Context(), "client deleted", "client_id", id, "domain", claims.Domain, "by", claims.Subject)
+	c.s.log.InfoContext(r.Context(), "client deleted", "client_id", id, "by", claims.Subject)
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -22,7 +22,7 @@ func withClients(limit string) envOption {
 	key := make([]byte, 32)
 	rand.Read(key)
 	return func(c *Config, _ *provider.AccountsConfig) {
-		c.Clients = provider.NewClients(c.Users.(storage.ClientStore), c.Policy, c.Tokens.(*keys.Tokens), key, nil)
+		c.Clients = provider.NewClients(c.Users.(storage.ClientStore), c.Users, c.Policy, c.Tokens.(*keys.Tokens), key, nil)
 		c.LimitClient = limit
 	}
 }

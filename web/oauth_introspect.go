@@ -29,16 +29,18 @@ const inactiveBody = `{"active":false}` + "\n"
 
 // introspect is POST /oauth2/introspect (RFC 7662). Only confidential
 // clients may call it (public clients have no credentials to protect the
-// endpoint with: 401 invalid_client), and any of them may introspect any
-// token. A token is active only after its revocation state was read: an
-// unreachable store answers 503, never a guess (SEC-18).
+// endpoint with: 401 invalid_client); which tokens each may see is the
+// provider's rule (a client a user registered: its own only). A token is
+// active only after its revocation state was read: an unreachable store
+// answers 503, never a guess (SEC-18).
 func (e *tokenInfoEndpoints) introspect(w http.ResponseWriter, r *http.Request) {
 	f, err := readTokenForm(r)
 	if err != nil {
 		writeOAuthError(w, r, e.log, err)
 		return
 	}
-	if _, err := authenticateClient(r.Context(), e.clients, &f.client, false); err != nil {
+	caller, err := authenticateClient(r.Context(), e.clients, &f.client, false)
+	if err != nil {
 		writeOAuthError(w, r, e.log, err)
 		return
 	}
@@ -46,7 +48,7 @@ func (e *tokenInfoEndpoints) introspect(w http.ResponseWriter, r *http.Request) 
 		writeOAuthError(w, r, e.log, provider.InvalidRequest("token is required"))
 		return
 	}
-	info, active, err := e.accounts.IntrospectToken(r.Context(), f.token)
+	info, active, err := e.accounts.IntrospectToken(r.Context(), caller, f.token)
 	if err != nil {
 		writeOAuthError(w, r, e.log, err)
 		return

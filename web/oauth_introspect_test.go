@@ -139,3 +139,59 @@ func TestTokenInfoStoreDown(t *testing.T) {
 		}
 	}
 }
+
+// TestIntrospectByUserClient: a client a user registered through /clients
+// introspects only tokens issued to it; any other token, valid or not, is
+// exactly {"active":false}. A confidential client made by the CLI still
+// introspects every token (SPEC §7, SECURITY 74).
+func TestIntrospectByUserClient(t *testing.T) {
+	for _, backend := range backendsUnderTest(t) {
+		t.Run(backend, func(t *testing.T) {
+			e := newTokenInfoEnv(t, backend)
+			register := func(tok string) (string, string) {
+				a := e.post(t, "/clients", `{"name":"mine"}`, "application/json", bearer(tok))
+				if a.status != 201 {
+					t.Fatalf("POST /clients = %d %s", a.status, a.body)
+				}
+				return a.json["client_id"].(string), a.json["client_secret"].(string)
+			}
+			uID, uSecret := register(e.loginAccess)
+			_, bobAccess := e.apiUser(t, "bob@example.com")
+			vID, vSecret := register(bobAccess)
+			own := e.authorityToken(t, uID, uSecret)
+			others := e.authorityToken(t, vID, vSecret)
+			cliToken := e.authorityToken(t, e.aID, e.aSecret)
+			ask := func(id, secret, tok string) answer {
+				return e.post(t, "/oauth2/introspect", url.Values{"token": {tok}}.Encode(), formCT, basicAuth(id, secret))
+			}
+			for _, tc := range []struct {
+				name       string
+				id, secret string
+				token      string
+				active     bool
+			}{
+				{"its own token", uID, uSecret, own, true},
+				{"its creator's login token", uID, uSecret, e.loginAccess, false},
+				{"its creator's refresh token", uID, uSecret, e.loginRefresh, false},
+				{"a third-party app's token of its creator", uID, uSecret, e.appA.AccessToken, false},
+				{"another user's client's token", uID, uSecret, others, false},
+				{"a CLI client's token", uID, uSecret, cliToken, false},
+				{"CLI client: a user's login token", e.aID, e.aSecret, e.loginAccess, true},
+				{"CLI client: a user's refresh token", e.aID, e.aSecret, e.loginRefresh, true},
+				{"CLI client: a user-made client's token", e.aID, e.aSecret, own, true},
+				{"CLI client of another domain: a user's token", e.bID, e.bSecret, e.loginAccess, true},
+			} {
+				t.Run(tc.name, func(t *testing.T) {
+					a := ask(tc.id, tc.secret, tc.token)
+					if !tc.active {
+						wantInactive(t, a)
+						return
+					}
+					if a.status != 200 || a.json["active"] != true {
+						t.Fatalf("= %d %s, want active", a.status, a.body)
+					}
+				})
+			}
+		})
+	}
+}

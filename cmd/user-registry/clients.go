@@ -119,8 +119,9 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	// The CLI issues no tokens: no domain policy, no token minter.
-	clients := provider.NewClients(db, nil, nil, key, nil)
+	// The CLI issues no tokens and registers no clients for users: no user
+	// store, no domain policy, no token minter.
+	clients := provider.NewClients(db, nil, nil, nil, key, nil)
 
 	switch pos[0] {
 	case "create":
@@ -136,7 +137,7 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 		}
 		return json.NewEncoder(e.stdout).Encode(web.NewCreatedClient(cl, sec))
 	case "delete":
-		if err := clients.Delete(ctx, pos[1], ""); err != nil {
+		if err := clients.Delete(ctx, pos[1]); err != nil {
 			if errors.Is(err, provider.ErrClientNotFound) {
 				return fmt.Errorf("no client %s", pos[1])
 			}

@@ -146,7 +146,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	clients := provider.NewClients(db, policy, tokens, clientKey, nil)
+	clients := provider.NewClients(db, db, policy, tokens, clientKey, nil)
 	acfg := provider.DefaultAccountsConfig(c.LoginAudience...)
 	if len(acfg.LoginAudience) == 0 {
 		acfg.LoginAudience = []string{c.Issuer}
