@@ -143,7 +143,8 @@ type CodeExchange struct {
 // (SEC-42). Returns ErrUnauthorizedClient when c lacks the grant,
 // ErrInvalidRequest for a missing parameter, ErrInvalidGrant (a variant) for
 // an unknown, expired, reused code, another client's code, a different
-// redirect_uri or a wrong PKCE verifier; other errors wrap
+// redirect_uri, a wrong PKCE verifier, or a code issued before the user's
+// not-before (checkNotBefore); other errors wrap
 // storage.ErrUnavailable or keys.ErrNoSigningKey.
 func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchange) (CodeTokens, error) {
 	if !slices.Contains(c.GrantTypes, GrantAuthorizationCode) {
@@ -174,6 +175,9 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 		return CodeTokens{}, invalidGrant("redirect_uri does not match the authorization request")
 	}
 	if err := checkVerifier(code.CodeChallenge, x.CodeVerifier); err != nil {
+		return CodeTokens{}, err
+	}
+	if err := f.checkNotBefore(ctx, code); err != nil {
 		return CodeTokens{}, err
 	}
 	u, err := f.accounts.user(ctx, code.UserID)
@@ -207,6 +211,32 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 		}
 	}
 	return out, nil
+}
+
+// checkNotBefore refuses a code issued before the user's not-before
+// (logout everywhere, a password change or reset: SPEC §7): the session
+// that approved it has ended, so must its 60 s of grace.
+//
+// The code's AuthTime is the sign-in time of the browser session that
+// issued it, never later than the issue itself, so "signed in before the
+// not-before" covers "issued before it" and also a code issued by a session
+// the not-before had just ended, in the instant between the session check
+// and the code. The session a password change spares is the caller's API
+// session (a token's sid); a code comes from a browser session, which a
+// not-before always ends (the account page starts a new one), so no code is
+// spared.
+//
+// Returns a variant of ErrInvalidGrant, or an error wrapping
+// storage.ErrUnavailable.
+func (f *CodeFlow) checkNotBefore(ctx context.Context, code storage.AuthCode) error {
+	nb, _, err := f.rev.NotBefore(ctx, code.UserID)
+	if err != nil {
+		return fmt.Errorf("provider: code: not-before: %w", err)
+	}
+	if issuedBeforeNotBefore(code.AuthTime, nb) {
+		return invalidGrant("The authorization code was issued before the user signed out everywhere or changed the password")
+	}
+	return nil
 }
 
 // revokeCodeFamily answers the second use of a code: the tokens of the
