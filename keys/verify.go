@@ -91,11 +91,9 @@ func (t *Tokens) checkRevocation(ctx context.Context, c AccessClaims) error {
 	if err != nil {
 		return unavailable(err)
 	}
-	// iat has whole-second precision; a token issued in the same second
-	// as (or before) the not-before instant is refused, erring on the side
-	// of revocation. The spared session is the one that changed the
-	// password: it keeps working (SPEC §3a).
-	if !nb.IsZero() && c.IssuedAt.Before(nb) && (spare == "" || c.SID != spare) {
+	// The spared session is the one that changed the password: it keeps
+	// working (SPEC §3a).
+	if RevokedByNotBefore(c.IssuedAt, c.SID, nb, spare) {
 		return fmt.Errorf("%w: issued before the subject's not-before", ErrInvalidToken)
 	}
 	return nil

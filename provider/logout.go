@@ -91,15 +91,11 @@ func (a *Accounts) endSessions(ctx context.Context, userID, spare string) error 
 	return nil
 }
 
-// issuedBeforeNotBefore is the one rule for "revoked by not-before", the
-// same as the verifier's (keys): issued strictly before a non-zero nb.
-func issuedBeforeNotBefore(issued, nb time.Time) bool {
-	return !nb.IsZero() && issued.Before(nb)
-}
-
 // awaitNotBefore delays issuing tokens for userID until a token stamped
 // with the current whole second would not count as issued before the
-// user's not-before (see LogoutAll). Usually the not-before is absent or
+// user's not-before (see LogoutAll). The spared session is ignored: the
+// token to be minted belongs to a new session, never the spared one.
+// Usually the not-before is absent or
 // in the past and this is one store read.
 func (a *Accounts) awaitNotBefore(ctx context.Context, userID string) error {
 	nb, _, err := a.rev.NotBefore(ctx, userID)
@@ -108,7 +104,7 @@ func (a *Accounts) awaitNotBefore(ctx context.Context, userID string) error {
 	}
 	for i := 0; i < 3; i++ {
 		stamp := a.now().Truncate(time.Second)
-		if !issuedBeforeNotBefore(stamp, nb) {
+		if !keys.RevokedByNotBefore(stamp, "", nb, "") {
 			return nil
 		}
 		// nb more than a second ahead would be a clock problem between

@@ -199,7 +199,7 @@ func (a *Accounts) refreshFor(ctx context.Context, refreshToken, clientID string
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("provider: refresh: not-before: %w", err)
 	}
-	if issuedBeforeNotBefore(old.IssuedAt, nb) && familyID != spare {
+	if keys.RevokedByNotBefore(old.IssuedAt, familyID, nb, spare) {
 		return TokenPair{}, a.endFamily(ctx, familyID,
 			fmt.Errorf("%w: session ended by logout everywhere", ErrUnauthenticated))
 	}

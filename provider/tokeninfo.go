@@ -117,7 +117,7 @@ func (a *Accounts) introspectRefresh(ctx context.Context, familyID, token string
 	if err != nil {
 		return TokenInfo{}, false, fmt.Errorf("provider: introspect refresh token: not-before: %w", err)
 	}
-	if issuedBeforeNotBefore(rec.IssuedAt, nb) && rec.FamilyID != spare {
+	if keys.RevokedByNotBefore(rec.IssuedAt, rec.FamilyID, nb, spare) {
 		return TokenInfo{}, false, nil
 	}
 	u, err := a.user(ctx, rec.UserID)

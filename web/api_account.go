@@ -191,7 +191,7 @@ func (s *server) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.cfg.Sessions != nil {
-		if err := s.cfg.Sessions.DeleteUserConsents(r.Context(), c.Subject); err != nil {
+		if err := s.cfg.Sessions.ForgetConsents(r.Context(), c.Subject); err != nil {
 			s.log.WarnContext(r.Context(), "consents of deleted user not removed", "user_id", c.Subject, "err", err)
 		}
 	}

@@ -51,8 +51,9 @@ func newLocalAPI(tb testing.TB, eph ephemeralStore, dbDown *atomic.Bool, opts ..
 	acfg := provider.DefaultAccountsConfig(issuer)
 	cfg := Config{
 		Issuer: issuer, Keys: km, Tokens: tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
-		Users: users, Domains: db, Policy: policy, Sessions: eph, Rate: eph.Rate(),
-		LimitIP: "0", LimitClient: "0",
+		Users: users, Domains: db, Policy: policy, Rate: eph.Rate(),
+		Sessions: mustSessions(tb, provider.SessionDeps{Store: eph, Revocations: eph, Users: users}),
+		LimitIP:  "0", LimitClient: "0",
 	}
 	for _, o := range opts {
 		o(&cfg, &acfg)

@@ -113,8 +113,9 @@ func newTestEnv(t *testing.T, backend string, opts ...envOption) *testEnv {
 	acfg := provider.DefaultAccountsConfig(issuer)
 	cfg := Config{
 		Issuer: issuer, Keys: env.Keys, Tokens: env.Tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
-		Users: db, Domains: db, Policy: env.Policy, Sessions: env.Eph, Rate: env.Eph.Rate(),
-		LimitIP: "0", LimitClient: "0",
+		Users: db, Domains: db, Policy: env.Policy, Rate: env.Eph.Rate(),
+		Sessions: mustSessions(t, provider.SessionDeps{Store: env.Eph, Revocations: env.Eph, Users: db}),
+		LimitIP:  "0", LimitClient: "0",
 		Ready: map[string]Pinger{"database": db, "sessions": env.Eph},
 	}
 	for _, o := range opts {
@@ -138,6 +139,16 @@ func newTestEnv(t *testing.T, backend string, opts ...envOption) *testEnv {
 	env.Server.Start()
 	t.Cleanup(env.Server.Close)
 	return env
+}
+
+// mustSessions builds the browser-session service of a test server.
+func mustSessions(tb testing.TB, d provider.SessionDeps) *provider.Sessions {
+	tb.Helper()
+	s, err := provider.NewSessions(d)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
 }
 
 // freshTestDatabase creates a MySQL database of the test's own (dropped at

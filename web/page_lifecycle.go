@@ -184,7 +184,7 @@ func (s *server) postDeleteAccount(w http.ResponseWriter, r *http.Request) {
 		s.renderAccount(w, r, status, u, &sess, "", msg)
 		return
 	}
-	if err := s.cfg.Sessions.DeleteUserConsents(r.Context(), u.ID); err != nil {
+	if err := s.cfg.Sessions.ForgetConsents(r.Context(), u.ID); err != nil {
 		s.log.WarnContext(r.Context(), "consents of deleted user not removed", "user_id", u.ID, "err", err)
 	}
 	if err := s.endPageSession(w, r); err != nil {

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"user-registry/provider"
 	"user-registry/storage"
+	"user-registry/storage/memstore"
 )
 
 // TestPageCSRF: every form post without a valid token, or marked
@@ -168,7 +170,7 @@ func TestPageSessionCookie(t *testing.T) {
 				t.Fatalf("no %s cookie: %v", tc.cookie, p.resp.Cookies())
 			}
 			checkCookie(t, sc, tc.secure)
-			if sc.MaxAge <= 0 || sc.MaxAge > int(sessionTTL.Seconds()) {
+			if sc.MaxAge <= 0 || sc.MaxAge > int(provider.DefaultSessionTTL.Seconds()) {
 				t.Errorf("Max-Age = %d", sc.MaxAge)
 			}
 			if len(sc.Value) < 43 { // 256 bits, base64url
@@ -313,29 +315,41 @@ func TestPageLogsNoSecrets(t *testing.T) {
 }
 
 // failingSessions is a session store whose reads fail, as when Redis is
-// down; it also lacks NotBefore.
+// down.
 type failingSessions struct{ storage.SessionStore }
 
 func (failingSessions) Session(context.Context, string) (storage.Session, error) {
 	return storage.Session{}, storage.ErrUnavailable
 }
 
-// noNotBefore is a working session store that keeps no not-before.
-type noNotBefore struct{ storage.SessionStore }
+// failingNotBefore is a revocation store whose not-before reads fail.
+type failingNotBefore struct{ storage.RevocationStore }
+
+func (failingNotBefore) NotBefore(context.Context, string) (time.Time, string, error) {
+	return time.Time{}, "", storage.ErrUnavailable
+}
 
 // TestPageStoreDown: pages fail closed with a 503 page, never a 500 and
-// never a signed-in page whose revocation state is unknown (SEC-18).
+// never a signed-in page whose revocation state is unknown (SEC-18). The
+// browser sessions get their own in-memory store, wrapped to fail; the
+// accounts keep the environment's.
 func TestPageStoreDown(t *testing.T) {
 	tests := []struct {
 		name string
-		wrap func(storage.SessionStore) storage.SessionStore
+		deps func(*memstore.Store) provider.SessionDeps
 	}{
-		{"session read fails", func(s storage.SessionStore) storage.SessionStore { return failingSessions{s} }},
-		{"no not-before", func(s storage.SessionStore) storage.SessionStore { return noNotBefore{s} }},
+		{"session read fails", func(m *memstore.Store) provider.SessionDeps {
+			return provider.SessionDeps{Store: failingSessions{m}, Revocations: m, Users: m}
+		}},
+		{"not-before read fails", func(m *memstore.Store) provider.SessionDeps {
+			return provider.SessionDeps{Store: m, Revocations: failingNotBefore{m}, Users: m}
+		}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			env := newTestEnv(t, "sqlite+memory", func(c *Config, _ *provider.AccountsConfig) { c.Sessions = tc.wrap(c.Sessions) })
+			env := newTestEnv(t, "sqlite+memory", func(c *Config, _ *provider.AccountsConfig) {
+				c.Sessions = mustSessions(t, tc.deps(memstore.New()))
+			})
 			pageCreateUser(t, env, "down@example.com", pagePassword)
 			b := newPageClient(t, env)
 			p := b.submit("/login", "/login", url.Values{"email": {"down@example.com"}, "password": {pagePassword}})

@@ -1,41 +1,23 @@
 package web
 
 import (
-	"context"
 	"mime"
 	"net/http"
-	"time"
 
 	"github.com/gorilla/mux"
 
 	"user-registry/provider"
 )
 
-// Session lifetime of the pages: a browser sign-in lasts sessionTTL from the
-// login, with no sliding renewal, so a stolen cookie is useful for at most
-// that long. It is well inside the refresh tokens' absolute 30 days (SPEC §1).
-const sessionTTL = 12 * time.Hour
-
 // maxFormBytes bounds a form body, like the JSON API's 16 KiB.
 const maxFormBytes = 16 << 10
-
-// notBeforer is the part of storage.RevocationStore the pages need. web.Config
-// has no revocation store field, and both session backends (memstore,
-// redisstore) also keep the per-user "not before" that LogoutAll sets, so
-// routesPages type-asserts Config.Sessions to it.
-type notBeforer interface {
-	NotBefore(ctx context.Context, userID string) (nb time.Time, spare string, err error)
-}
 
 // pages is the state of the HTML pages, built once in routesPages: parsed
 // templates, the stylesheet, and the cross-origin checker.
 type pages struct {
 	tmpl *pageTemplates
 	css  staticFile
-	// nb is nil when Config.Sessions keeps no not-before; currentUser then
-	// fails closed (503) rather than honour sessions it cannot check.
-	nb  notBeforer
-	cop *http.CrossOriginProtection
+	cop  *http.CrossOriginProtection
 	// ipRL counts form posts to /login, /signup and / against the client
 	// IP's budget, under the same keys as the JSON API's ipLimit, so both
 	// share one budget per address. nil when --limit-ip is 0; ipErr is set
@@ -53,11 +35,6 @@ func (s *server) routesPages(r *mux.Router) {
 	}
 	css := mustStylesheet()
 	p := &pages{tmpl: mustParseTemplates(css), css: css, cop: http.NewCrossOriginProtection()}
-	if nb, ok := s.cfg.Sessions.(notBeforer); ok {
-		p.nb = nb
-	} else {
-		s.log.Error("pages: session store keeps no not-before; signed-in pages will answer 503")
-	}
 	spec := s.cfg.LimitIP
 	if spec == "" {
 		spec = defaultLimitIP

@@ -39,8 +39,10 @@ type Config struct {
 	// authorization_code and refresh_token grants (SPEC §7); nil leaves
 	// them out. It needs Clients and the pages (Accounts, Sessions).
 	CodeFlow *provider.CodeFlow
-	Sessions storage.SessionStore // browser sessions
-	Rate     storage.RateStore    // rate-limit counters shared by all nodes
+	// Sessions owns browser sign-ins (create, validate, end); nil leaves
+	// the pages out.
+	Sessions *provider.Sessions
+	Rate     storage.RateStore // rate-limit counters shared by all nodes
 	// GenericLoginErrors selects --login-errors generic (SEC-27).
 	GenericLoginErrors bool
 	// TrustedProxies are the networks whose X-Forwarded-For and

@@ -2,16 +2,10 @@ package web
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
-	"user-registry/provider"
 	"user-registry/storage"
 )
 
@@ -22,10 +16,6 @@ const (
 	sessionCookieTLS   = "__Host-ur_session"
 	sessionCookiePlain = "ur_session"
 )
-
-// errNoNotBefore: the session store cannot say whether "log out everywhere"
-// killed a session; the pages fail closed with 503.
-var errNoNotBefore = fmt.Errorf("%w: session store keeps no not-before", storage.ErrUnavailable)
 
 // pageSecure reports whether the browser reached us over HTTPS: we terminate
 // TLS (Config.TLS or r.TLS), or a trusted proxy (Config.TrustedProxies, the
@@ -58,19 +48,11 @@ func pageRandom(n int) []byte {
 	return b
 }
 
-// pageSessionID is the key a session is stored under: the SHA-256 of the
-// cookie's 256-bit random value, so a dump of Redis holds no usable cookie.
-func pageSessionID(cookieValue string) string {
-	sum := sha256.Sum256([]byte(cookieValue))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
 // currentUser returns the signed-in user of a browser request and the
 // session, for the pages and for the OAuth endpoints (GET /oauth2/authorize,
 // the consent page). It reads the session cookie only, never a Bearer
-// token. A session counts when it exists, has not expired, and was created
-// at or after the user's not-before ("log out everywhere", password
-// reset), and its user still exists.
+// token; whether the session still counts (expiry, not-before, user gone)
+// is provider.Sessions.Validate's to decide.
 //
 // ok is false, with a nil error, when the request is not signed in; err is
 // non-nil (wrapping storage.ErrUnavailable: answer 503) when a store could
@@ -82,65 +64,28 @@ func (s *server) currentUser(r *http.Request) (storage.User, storage.Session, bo
 	if !ok {
 		return storage.User{}, storage.Session{}, false, nil
 	}
-	ctx := r.Context()
-	sess, err := s.cfg.Sessions.Session(ctx, pageSessionID(value))
-	if errors.Is(err, storage.ErrNotFound) {
-		return storage.User{}, storage.Session{}, false, nil
-	}
-	if err != nil {
-		return storage.User{}, storage.Session{}, false, fmt.Errorf("web: load session: %w", err)
-	}
-	if !time.Now().Before(sess.ExpiresAt) {
-		return storage.User{}, storage.Session{}, false, nil
-	}
-	if s.pages == nil || s.pages.nb == nil {
-		return storage.User{}, storage.Session{}, false, errNoNotBefore
-	}
-	// A spared session (a password change through the API) names an API
-	// session, never a browser one: browser sessions are always subject.
-	nb, _, err := s.pages.nb.NotBefore(ctx, sess.UserID)
-	if err != nil {
-		return storage.User{}, storage.Session{}, false, fmt.Errorf("web: session not-before: %w", err)
-	}
-	if !nb.IsZero() && sess.CreatedAt.Before(nb) {
-		return storage.User{}, storage.Session{}, false, nil
-	}
-	u, err := s.cfg.Accounts.Me(ctx, sess.UserID)
-	if errors.Is(err, provider.ErrUnauthenticated) {
-		return storage.User{}, storage.Session{}, false, nil // account deleted
-	}
-	if err != nil {
-		return storage.User{}, storage.Session{}, false, err
-	}
-	return u, sess, true, nil
+	return s.cfg.Sessions.Validate(r.Context(), value)
 }
 
 // startPageSession creates a session for u and sets its cookie. A session
-// the request already had is deleted first: a sign-in always gets a fresh
+// the request already had is ended first: a sign-in always gets a fresh
 // id (no session fixation).
 func (s *server) startPageSession(w http.ResponseWriter, r *http.Request, u storage.User) error {
 	if err := s.deleteRequestSession(r); err != nil {
 		return err
 	}
-	value := base64.RawURLEncoding.EncodeToString(pageRandom(32))
-	now := time.Now()
-	sess := storage.Session{
-		ID:        pageSessionID(value),
-		UserID:    u.ID,
-		CSRFKey:   pageRandom(32),
-		CreatedAt: now,
-		ExpiresAt: now.Add(sessionTTL),
+	value, _, err := s.cfg.Sessions.Create(r.Context(), u.ID)
+	if err != nil {
+		return err
 	}
-	if err := s.cfg.Sessions.CreateSession(r.Context(), sess); err != nil {
-		return fmt.Errorf("web: create session: %w", err)
-	}
-	http.SetCookie(w, s.pageCookie(r, s.sessionCookieName(r), value, int(sessionTTL.Seconds())))
+	maxAge := int(s.cfg.Sessions.TTL().Seconds())
+	http.SetCookie(w, s.pageCookie(r, s.sessionCookieName(r), value, maxAge))
 	return nil
 }
 
-// endPageSession clears the session cookie and deletes the request's
-// session from the store. The cookie is cleared even when the store fails
-// (the error is returned).
+// endPageSession clears the session cookie and ends the request's session
+// in the store. The cookie is cleared even when the store fails (the
+// error is returned).
 func (s *server) endPageSession(w http.ResponseWriter, r *http.Request) error {
 	if _, err := r.Cookie(s.sessionCookieName(r)); err == nil {
 		http.SetCookie(w, s.pageCookie(r, s.sessionCookieName(r), "", -1))
@@ -148,17 +93,14 @@ func (s *server) endPageSession(w http.ResponseWriter, r *http.Request) error {
 	return s.deleteRequestSession(r)
 }
 
-// deleteRequestSession deletes the session named by the request's cookie,
+// deleteRequestSession ends the session named by the request's cookie,
 // if any. Idempotent.
 func (s *server) deleteRequestSession(r *http.Request) error {
 	value, ok := s.sessionCookie(r)
 	if !ok {
 		return nil
 	}
-	if err := s.cfg.Sessions.DeleteSession(r.Context(), pageSessionID(value)); err != nil {
-		return fmt.Errorf("web: delete session: %w", err)
-	}
-	return nil
+	return s.cfg.Sessions.End(r.Context(), value)
 }
 
 // sessionCookie returns the value of the request's session cookie, when

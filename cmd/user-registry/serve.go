@@ -171,6 +171,10 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
+	sessions, err := provider.NewSessions(provider.SessionDeps{Store: eph, Revocations: eph, Users: db, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
 	lifecycle, stopMail, err := startLifecycle(mailer, accounts, eph, eph.Rate(), c.Issuer, log)
 	if err != nil {
 		return nil, nil, err
@@ -188,7 +192,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Policy:             policy,
 		Clients:            clients,
 		CodeFlow:           codeFlow,
-		Sessions:           eph,
+		Sessions:           sessions,
 		Rate:               eph.Rate(),
 		GenericLoginErrors: c.LoginErrors == "generic",
 		TrustedProxies:     proxies,

@@ -1,0 +1,181 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"user-registry/keys"
+	"user-registry/storage"
+)
+
+// DefaultSessionTTL is the lifetime of a browser sign-in: it lasts this
+// long from the login, with no sliding renewal, so a stolen cookie is
+// useful for at most that long. It is well inside the refresh tokens'
+// absolute 30 days (SPEC §1).
+const DefaultSessionTTL = 12 * time.Hour
+
+// sessionSecretLen is the size of a session's cookie value and of its
+// CSRF key, in random bytes (256 bits).
+const sessionSecretLen = 32
+
+// SessionDeps are what Sessions is built from. Store, Revocations and
+// Users are required; the rest have defaults.
+type SessionDeps struct {
+	// Store keeps the sessions (memory or Redis, shared by every node).
+	Store storage.SessionStore
+	// Revocations answers the user's not-before: "log out everywhere", a
+	// password change or reset end the browser sessions created before it.
+	Revocations storage.RevocationStore
+	// Users tells whether a session's user still exists (UserByID).
+	Users storage.UserStore
+	TTL   time.Duration    // lifetime of a session; zero means DefaultSessionTTL
+	Now   func() time.Time // nil means time.Now
+	Log   *slog.Logger     // nil discards
+}
+
+// Sessions owns browser sign-ins (SPEC §8): it creates them, decides
+// whether one still counts, and ends them. It knows nothing about cookies:
+// the web layer carries the value Create returns and hands it back. The
+// store holds only the value's SHA-256, so a dump of the session store
+// holds no usable cookie. Safe for concurrent use.
+type Sessions struct {
+	store storage.SessionStore
+	rev   storage.RevocationStore
+	users storage.UserStore
+	ttl   time.Duration
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+// NewSessions builds the session service. It fails when a required
+// dependency is missing, so no browser session is ever accepted without
+// its not-before being checked.
+func NewSessions(d SessionDeps) (*Sessions, error) {
+	if d.Store == nil || d.Revocations == nil || d.Users == nil {
+		return nil, errors.New("provider: sessions: missing dependency")
+	}
+	s := &Sessions{store: d.Store, rev: d.Revocations, users: d.Users, ttl: d.TTL, now: d.Now, log: d.Log}
+	if s.ttl <= 0 {
+		s.ttl = DefaultSessionTTL
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	return s, nil
+}
+
+// TTL is the lifetime of a session, for the cookie's Max-Age.
+func (s *Sessions) TTL() time.Duration { return s.ttl }
+
+// Create starts a session for userID. It returns the value the browser
+// carries (256 random bits, base64url) and the stored record, whose ID is
+// the value's hash and whose CSRFKey is the secret the session's forms
+// are bound to. Errors wrap storage.ErrUnavailable.
+func (s *Sessions) Create(ctx context.Context, userID string) (string, storage.Session, error) {
+	value := base64.RawURLEncoding.EncodeToString(sessionRandom(sessionSecretLen))
+	now := s.now()
+	sess := storage.Session{
+		ID:        sessionID(value),
+		UserID:    userID,
+		CSRFKey:   sessionRandom(sessionSecretLen),
+		CreatedAt: now,
+		ExpiresAt: now.Add(s.ttl),
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return "", storage.Session{}, fmt.Errorf("provider: create session: %w", err)
+	}
+	return value, sess, nil
+}
+
+// Validate returns the user and the session of a cookie value. A session
+// counts when it exists, has not expired, was created at or after the
+// user's not-before (browser sessions are never the spared one), and its
+// user still exists.
+//
+// ok is false, with a nil error, when the value names no session that
+// counts. err is non-nil (wrapping storage.ErrUnavailable) when a store
+// could not be read: the caller must fail closed, since the session's
+// revocation state is unknown (SEC-18).
+func (s *Sessions) Validate(ctx context.Context, value string) (storage.User, storage.Session, bool, error) {
+	if value == "" {
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	sess, err := s.store.Session(ctx, sessionID(value))
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	if err != nil {
+		return storage.User{}, storage.Session{}, false, fmt.Errorf("provider: load session: %w", err)
+	}
+	// The store expires sessions itself; checking again keeps the answer
+	// right on a store whose expiry is coarse (Redis TTLs).
+	if !s.now().Before(sess.ExpiresAt) {
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	nb, spare, err := s.rev.NotBefore(ctx, sess.UserID)
+	if err != nil {
+		return storage.User{}, storage.Session{}, false, fmt.Errorf("provider: session not-before: %w", err)
+	}
+	if keys.RevokedByNotBefore(sess.CreatedAt, "", nb, spare) {
+		s.log.DebugContext(ctx, "browser session ended by not-before", "user_id", sess.UserID)
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	u, err := s.users.UserByID(ctx, sess.UserID)
+	if errors.Is(err, storage.ErrNotFound) {
+		s.log.DebugContext(ctx, "browser session of a deleted user", "user_id", sess.UserID)
+		return storage.User{}, storage.Session{}, false, nil
+	}
+	if err != nil {
+		return storage.User{}, storage.Session{}, false, fmt.Errorf("provider: load session user: %w", err)
+	}
+	return u, sess, true, nil
+}
+
+// End deletes the session of a cookie value. Idempotent: an unknown or
+// empty value is not an error. Errors wrap storage.ErrUnavailable.
+func (s *Sessions) End(ctx context.Context, value string) error {
+	if value == "" {
+		return nil
+	}
+	if err := s.store.DeleteSession(ctx, sessionID(value)); err != nil {
+		return fmt.Errorf("provider: end session: %w", err)
+	}
+	return nil
+}
+
+// ForgetConsents removes every consent of a deleted user. Consents live in
+// the session store next to the sessions (the code flow reads and writes
+// them, consent.go); their keys use the user's never-reused id, so
+// callers treat a failure as best effort. Errors wrap
+// storage.ErrUnavailable.
+func (s *Sessions) ForgetConsents(ctx context.Context, userID string) error {
+	if err := s.store.DeleteUserConsents(ctx, userID); err != nil {
+		return fmt.Errorf("provider: forget consents: %w", err)
+	}
+	return nil
+}
+
+// sessionID is the key a session is stored under: the SHA-256 of the
+// cookie value, base64url. The encoding must not change, or every
+// signed-in browser is signed out by an upgrade.
+func sessionID(value string) string {
+	sum := sha256.Sum256([]byte(value))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// sessionRandom returns n bytes from crypto/rand, which never fails on
+// supported platforms (it aborts the program instead, since Go 1.24).
+func sessionRandom(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
