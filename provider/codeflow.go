@@ -233,7 +233,8 @@ func (f *CodeFlow) checkNotBefore(ctx context.Context, code storage.AuthCode) er
 	if err != nil {
 		return fmt.Errorf("provider: code: not-before: %w", err)
 	}
-	if issuedBeforeNotBefore(code.AuthTime, nb) {
+	// A code is never the spared session: that names an API session.
+	if keys.RevokedByNotBefore(code.AuthTime, "", nb, "") {
 		return invalidGrant("The authorization code was issued before the user signed out everywhere or changed the password")
 	}
 	return nil
