@@ -86,7 +86,7 @@ func New(cfg Config) http.Handler {
 	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
 	r.HandleFunc("/openapi.json", serveOpenAPI).Methods(http.MethodGet, http.MethodHead)
 	if cfg.Keys != nil {
-		wk := newWellKnown(cfg.Keys, cfg.Issuer, int(cfg.JWKSMaxAge.Seconds()))
+		wk := newWellKnown(cfg.Keys, cfg.Issuer, int(cfg.JWKSMaxAge.Seconds()), s.log)
 		r.HandleFunc("/.well-known/jwks.json", wk.jwks).Methods(http.MethodGet, http.MethodHead)
 		r.HandleFunc("/.well-known/openid-configuration", wk.discoveryDoc).Methods(http.MethodGet, http.MethodHead)
 		r.HandleFunc("/.well-known/oauth-authorization-server", wk.discoveryDoc).Methods(http.MethodGet, http.MethodHead)
