@@ -60,6 +60,7 @@ var errTable = []errorRow{
 	{errForeignToken, http.StatusForbidden, "insufficient_scope", ""},
 	{provider.ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", ""},
 	{errNotFound, http.StatusNotFound, "invalid_request", "Not found"},
+	{provider.ErrNoDomainRecord, http.StatusNotFound, "invalid_request", "Not found"},
 	{errMethod, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed"},
 	{storage.ErrUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "Service temporarily unavailable"},
 }

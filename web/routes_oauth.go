@@ -14,7 +14,7 @@ import (
 // admin API (SPEC §4, §5, §7).
 func (s *server) routesOAuth(r *mux.Router) {
 	s.routesTokenInfo(r) // /userinfo, /oauth2/revoke, /oauth2/introspect (oauth_revoke.go)
-	if s.cfg.Domains != nil && s.cfg.Policy != nil && s.tokens != nil {
+	if s.cfg.DomainAdmin != nil && s.tokens != nil {
 		a := &adminAPI{s: s}
 		admin := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(a.requireAdmin(h))) }
 		r.Handle("/admin/domains", admin(a.listDomains)).Methods(http.MethodGet)

@@ -29,8 +29,10 @@ type Config struct {
 	// The user API and pages (SPEC §3, §8).
 	Accounts *provider.Accounts
 	Users    storage.UserStore
-	Domains  storage.DomainStore
 	Policy   *provider.DomainPolicy
+	// DomainAdmin changes the domain records for the admin API (SPEC §4);
+	// nil leaves /admin/domains out.
+	DomainAdmin *provider.DomainAdmin
 	// Clients registers and authenticates OAuth clients and issues
 	// authority tokens (SPEC §5); nil leaves /clients and the token
 	// endpoints out.
