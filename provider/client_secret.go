@@ -2,9 +2,7 @@ package provider
 
 import (
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"hash"
 	"sync"
 )
@@ -15,22 +13,18 @@ import (
 // the key keeps a stolen database dump from being usable to check guesses.
 const secretBytes = 32
 
-// newSecret returns a fresh client secret, base64url without padding
-// (43 characters, nothing to escape in Basic auth or a form).
-func newSecret() string {
-	var b [secretBytes]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand since Go 1.24)
-	return base64.RawURLEncoding.EncodeToString(b[:])
-}
+// newSecret returns a fresh client secret in the text form of every
+// stored-hashed secret (secrets.go): 43 characters, nothing to escape in
+// Basic auth or a form. Unlike the others it is stored under a keyed hash
+// (secretHasher).
+func newSecret() string { return randomText(secretBytes) }
 
 // newClientID returns 128 random bits, base64url (22 characters), drawn
 // again when it would start with "-": an ID is a command-line argument
 // (`clients delete ID`), where it would read as a flag.
 func newClientID() string {
-	var b [16]byte
 	for {
-		_, _ = rand.Read(b[:])
-		if id := base64.RawURLEncoding.EncodeToString(b[:]); id[0] != '-' {
+		if id := randomText(16); id[0] != '-' {
 			return id
 		}
 	}

@@ -2,11 +2,9 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -93,12 +91,10 @@ func NewCodeFlow(accounts *Accounts, clients *Clients, sessions storage.SessionS
 // challenge and a fresh family id (the sid of every token minted from it),
 // for CodeTTL. Errors wrap storage.ErrUnavailable.
 func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.Time, req AuthorizeRequest) (string, error) {
-	b := make([]byte, codeBytes)
-	rand.Read(b) // never fails (crypto/rand since Go 1.24)
-	code := base64.RawURLEncoding.EncodeToString(b)
+	code, hash := NewSecret(codeBytes)
 	now := f.cfg.Now()
 	err := f.sessions.SaveCode(ctx, storage.AuthCode{
-		Hash:          hashCode(code),
+		Hash:          hash,
 		ClientID:      req.Client.ID,
 		UserID:        u.ID,
 		RedirectURI:   req.RedirectURI,
@@ -113,13 +109,6 @@ func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.
 		return "", fmt.Errorf("provider: save code: %w", err)
 	}
 	return code, nil
-}
-
-// hashCode is the stored form of a code (hex SHA-256; 256-bit codes need no
-// slow hash).
-func hashCode(code string) string {
-	sum := sha256.Sum256([]byte(code))
-	return hex.EncodeToString(sum[:])
 }
 
 // CodeTokens is the answer of the code and refresh grants.
@@ -156,7 +145,7 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 	if len(x.Code) > 128 {
 		return CodeTokens{}, invalidGrant("Unknown authorization code")
 	}
-	code, err := f.sessions.ConsumeCode(ctx, hashCode(x.Code))
+	code, err := f.sessions.ConsumeCode(ctx, HashSecret(x.Code))
 	switch {
 	case errors.Is(err, storage.ErrReused):
 		return CodeTokens{}, f.revokeCodeFamily(ctx, code)

@@ -2,9 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -108,21 +105,6 @@ func NewLifecycle(acc *Accounts, tokens oneTimeTokens, mail mailEnqueuer, rate s
 	return &Lifecycle{acc: acc, tokens: tokens, mail: mail, addrRL: rl, cfg: cfg, now: now, log: log}, nil
 }
 
-// newMailToken returns a fresh token for a link and the hash it is stored
-// under: 256 random bits, base64url; the store sees only the SHA-256, so a
-// dump of it opens no link (SEC-52).
-func newMailToken() (token, hash string) {
-	b := make([]byte, mailTokenBytes)
-	rand.Read(b)
-	token = base64.RawURLEncoding.EncodeToString(b)
-	return token, hashMailToken(token)
-}
-
-func hashMailToken(token string) string {
-	sum := sha256.Sum256([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
 // SendVerification stores a verification token for u (24 h) and queues the
 // mail with its link. Nothing happens for a user already verified. Called
 // after a signup; the mail itself goes out in the background (SEC-53).
@@ -132,7 +114,7 @@ func (l *Lifecycle) SendVerification(ctx context.Context, u storage.User) error 
 	if u.IsActivated {
 		return nil
 	}
-	tok, hash := newMailToken()
+	tok, hash := NewSecret(mailTokenBytes)
 	return l.issue(ctx, u, hash, PurposeVerifyEmail, l.cfg.VerifyTTL, verifyMail(u.Email, l.cfg.BaseURL+"/verify-email?token="+tok))
 }
 
@@ -183,7 +165,7 @@ func (l *Lifecycle) consume(ctx context.Context, token, purpose string) (storage
 	if token == "" || len(token) > maxMailTokenLen {
 		return storage.User{}, ErrBadMailToken
 	}
-	t, err := l.tokens.ConsumeOneTimeToken(ctx, hashMailToken(token), purpose)
+	t, err := l.tokens.ConsumeOneTimeToken(ctx, HashSecret(token), purpose)
 	if isNotFound(err) {
 		return storage.User{}, ErrBadMailToken
 	}
@@ -240,7 +222,7 @@ func (l *Lifecycle) prepare(ctx context.Context, email, purpose string) (u stora
 	if perr == nil {
 		u, err = l.acc.users.UserByEmail(ctx, parsed.Canonical)
 	}
-	tok, hash = newMailToken()
+	tok, hash = NewSecret(mailTokenBytes)
 	switch {
 	case err == nil:
 		return u, tok, hash, true, nil

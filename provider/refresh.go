@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -87,12 +86,9 @@ func (a *Accounts) IssueTokensFor(ctx context.Context, u storage.User, g Grant) 
 	var refresh string
 	if g.WithRefresh {
 		now := a.now()
-		tok, hash, err := newRefreshToken(g.FamilyID)
-		if err != nil {
-			return TokenPair{}, err
-		}
+		tok, hash := newRefreshToken(g.FamilyID)
 		famExp := now.Add(a.cfg.RefreshAbsolute)
-		err = a.refresh.CreateRefresh(ctx, storage.RefreshToken{
+		err := a.refresh.CreateRefresh(ctx, storage.RefreshToken{
 			Hash:            hash,
 			FamilyID:        g.FamilyID,
 			UserID:          u.ID,
@@ -205,10 +201,7 @@ func (a *Accounts) refreshFor(ctx context.Context, refreshToken, clientID string
 	}
 
 	now := a.now()
-	tok, hash, err := newRefreshToken(familyID)
-	if err != nil {
-		return TokenPair{}, err
-	}
+	tok, hash := newRefreshToken(familyID)
 	famExp := old.FamilyExpiresAt
 	next := storage.RefreshToken{
 		Hash:            hash,
@@ -269,19 +262,19 @@ func (a *Accounts) endFamily(ctx context.Context, familyID string, cause error) 
 	return cause
 }
 
-// newRefreshToken returns an opaque refresh token "<familyID>.<secret>" and
-// the hash under which it is stored.
-func newRefreshToken(familyID string) (token, hash string, err error) {
-	b := make([]byte, refreshSecretBytes)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", fmt.Errorf("provider: refresh token: %w", err)
-	}
-	token = familyID + "." + base64.RawURLEncoding.EncodeToString(b)
-	return token, hashRefreshToken(token), nil
+// newRefreshToken returns an opaque refresh token "<familyID>.<secret>"
+// (the secret made like every stored-hashed secret, secrets.go) and the
+// hash under which it is stored.
+func newRefreshToken(familyID string) (token, hash string) {
+	token = familyID + "." + randomText(refreshSecretBytes)
+	return token, hashRefreshToken(token)
 }
 
 // hashRefreshToken is the stored form: hex SHA-256 of the whole token. A
-// fast hash is enough for 256-bit secrets (nothing to brute-force).
+// fast hash is enough for 256-bit secrets (nothing to brute-force). It stays
+// hex, unlike HashSecret: refresh tokens live up to RefreshAbsolute (30
+// days) in the session store, and a token issued before an upgrade must
+// still be found, and rotated rather than taken for a reused one.
 func hashRefreshToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])

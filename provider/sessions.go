@@ -2,9 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,12 +78,12 @@ func (s *Sessions) TTL() time.Duration { return s.ttl }
 // the value's hash and whose CSRFKey is the secret the session's forms
 // are bound to. Errors wrap storage.ErrUnavailable.
 func (s *Sessions) Create(ctx context.Context, userID string) (string, storage.Session, error) {
-	value := base64.RawURLEncoding.EncodeToString(sessionRandom(sessionSecretLen))
+	value, id := NewSecret(sessionSecretLen)
 	now := s.now()
 	sess := storage.Session{
-		ID:        sessionID(value),
+		ID:        id,
 		UserID:    userID,
-		CSRFKey:   sessionRandom(sessionSecretLen),
+		CSRFKey:   RandomBytes(sessionSecretLen),
 		CreatedAt: now,
 		ExpiresAt: now.Add(s.ttl),
 	}
@@ -164,18 +161,7 @@ func (s *Sessions) ForgetConsents(ctx context.Context, userID string) error {
 	return nil
 }
 
-// sessionID is the key a session is stored under: the SHA-256 of the
-// cookie value, base64url. The encoding must not change, or every
-// signed-in browser is signed out by an upgrade.
-func sessionID(value string) string {
-	sum := sha256.Sum256([]byte(value))
-	return base64.RawURLEncoding.EncodeToString(sum[:])
-}
-
-// sessionRandom returns n bytes from crypto/rand, which never fails on
-// supported platforms (it aborts the program instead, since Go 1.24).
-func sessionRandom(n int) []byte {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return b
-}
+// sessionID is the key a session is stored under: HashSecret of the
+// cookie value. The encoding must not change, or every signed-in browser
+// is signed out by an upgrade.
+func sessionID(value string) string { return HashSecret(value) }

@@ -10,7 +10,6 @@ import (
 
 	"user-registry/keys"
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // adminAPI serves the domain admin API (SPEC §4, SEC-35): authority tokens
@@ -54,25 +53,12 @@ func isAdminToken(c keys.AccessClaims, issuer string) bool {
 	return slices.Contains(strings.Fields(c.Scope), provider.ScopeAdmin)
 }
 
-type domainsJSON struct {
-	Domains []domainJSON `json:"domains"`
-}
-
-type domainJSON struct {
-	Domain    string `json:"domain"`
-	BelongsTo int    `json:"belongs_to"`
-}
-
 // listDomains: GET /admin/domains.
 func (a *adminAPI) listDomains(w http.ResponseWriter, r *http.Request) {
-	recs, err := a.s.cfg.Domains.ListDomains(r.Context())
+	out, err := a.s.cfg.DomainAdmin.List(r.Context())
 	if err != nil {
 		writeError(w, r, a.s.log, err)
 		return
-	}
-	out := domainsJSON{Domains: make([]domainJSON, 0, len(recs))}
-	for _, rec := range recs {
-		out.Domains = append(out.Domains, domainJSON{rec.Domain, rec.BelongsTo})
 	}
 	writeJSON(w, http.StatusOK, out)
 }
@@ -80,11 +66,6 @@ func (a *adminAPI) listDomains(w http.ResponseWriter, r *http.Request) {
 // putDomain: PUT /admin/domains/{domain} {"belongs_to":0|1} → 200 the
 // record (its domain normalized).
 func (a *adminAPI) putDomain(w http.ResponseWriter, r *http.Request) {
-	d, err := provider.NormalizeDomain(mux.Vars(r)["domain"])
-	if err != nil {
-		writeError(w, r, a.s.log, err)
-		return
-	}
 	var body struct {
 		BelongsTo *int `json:"belongs_to"`
 	}
@@ -92,37 +73,27 @@ func (a *adminAPI) putDomain(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, a.s.log, err)
 		return
 	}
-	if body.BelongsTo == nil || (*body.BelongsTo != storage.DomainAllowed && *body.BelongsTo != storage.DomainBlocked) {
-		writeError(w, r, a.s.log, provider.InvalidInput("belongs_to must be 0 (allowed) or 1 (blocked)"))
+	if body.BelongsTo == nil {
+		writeError(w, r, a.s.log, provider.ErrBadBelongsTo)
 		return
 	}
-	if err := a.s.cfg.Domains.PutDomain(r.Context(), storage.DomainRecord{Domain: d, BelongsTo: *body.BelongsTo}); err != nil {
+	rec, err := a.s.cfg.DomainAdmin.Put(r.Context(), mux.Vars(r)["domain"], *body.BelongsTo)
+	if err != nil {
 		writeError(w, r, a.s.log, err)
 		return
 	}
-	// Visible on this node at once; other nodes reload within 5 s.
-	a.s.cfg.Policy.Invalidate()
 	claims, _ := claimsFrom(r.Context())
-	a.s.log.InfoContext(r.Context(), "domain record set", "domain", d, "belongs_to", *body.BelongsTo, "client_id", claims.ClientID)
-	writeJSON(w, http.StatusOK, domainJSON{d, *body.BelongsTo})
+	a.s.log.InfoContext(r.Context(), "domain record set", "domain", rec.Domain, "belongs_to", rec.BelongsTo, "client_id", claims.ClientID)
+	writeJSON(w, http.StatusOK, rec)
 }
 
 // deleteDomain: DELETE /admin/domains/{domain} → 204; 404 without a record.
 func (a *adminAPI) deleteDomain(w http.ResponseWriter, r *http.Request) {
-	d, err := provider.NormalizeDomain(mux.Vars(r)["domain"])
+	d, err := a.s.cfg.DomainAdmin.Remove(r.Context(), mux.Vars(r)["domain"])
 	if err != nil {
 		writeError(w, r, a.s.log, err)
 		return
 	}
-	err = a.s.cfg.Domains.DeleteDomain(r.Context(), d)
-	if errors.Is(err, storage.ErrNotFound) {
-		err = errNotFound
-	}
-	if err != nil {
-		writeError(w, r, a.s.log, err)
-		return
-	}
-	a.s.cfg.Policy.Invalidate()
 	claims, _ := claimsFrom(r.Context())
 	a.s.log.InfoContext(r.Context(), "domain record removed", "domain", d, "client_id", claims.ClientID)
 	w.WriteHeader(http.StatusNoContent)

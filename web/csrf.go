@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"net/http"
 
+	"user-registry/provider"
 	"user-registry/storage"
 )
 
@@ -65,7 +66,7 @@ func (s *server) anonCSRFSecret(r *http.Request) []byte {
 func (s *server) csrfToken(w http.ResponseWriter, r *http.Request, sess *storage.Session) string {
 	secret := s.csrfSecret(r, sess)
 	if secret == nil {
-		secret = pageRandom(csrfSecretLen)
+		secret = provider.RandomBytes(csrfSecretLen)
 		http.SetCookie(w, s.pageCookie(r, s.csrfCookieName(r), base64.RawURLEncoding.EncodeToString(secret), 0))
 	}
 	return maskCSRF(secret)
@@ -97,7 +98,7 @@ func (s *server) csrfSecret(r *http.Request, sess *storage.Session) []byte {
 
 // maskCSRF returns base64url(pad || pad XOR secret) with a fresh pad.
 func maskCSRF(secret []byte) string {
-	pad := pageRandom(len(secret))
+	pad := provider.RandomBytes(len(secret))
 	out := make([]byte, 2*len(secret))
 	copy(out, pad)
 	for i := range secret {

@@ -113,7 +113,7 @@ func newTestEnv(t *testing.T, backend string, opts ...envOption) *testEnv {
 	acfg := provider.DefaultAccountsConfig(issuer)
 	cfg := Config{
 		Issuer: issuer, Keys: env.Keys, Tokens: env.Tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
-		Users: db, Domains: db, Policy: env.Policy, Rate: env.Eph.Rate(),
+		Users: db, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: env.Policy}, Policy: env.Policy, Rate: env.Eph.Rate(),
 		Sessions: mustSessions(t, provider.SessionDeps{Store: env.Eph, Revocations: env.Eph, Users: db}),
 		LimitIP:  "0", LimitClient: "0",
 		Ready: map[string]Pinger{"database": db, "sessions": env.Eph},

@@ -13,9 +13,9 @@ import (
 )
 
 // errorRow maps an error to its HTTP answer. status is used on the user,
-// client and admin endpoints ({"message": ...}); code on the OAuth endpoints
-// ({"error": code, ...}), whose status is 401 for invalid_client and 400
-// otherwise (RFC 6749 §5.2), except where oauthStatus says otherwise.
+// client and admin endpoints ({"message": ...}) and the pages; code on the
+// OAuth endpoints ({"error": code, ...}), whose status oauthStatus derives
+// from the row (RFC 6749 §5.2: 401 for invalid_client, else mostly 400).
 type errorRow struct {
 	err     error
 	status  int
@@ -60,6 +60,7 @@ var errTable = []errorRow{
 	{errForeignToken, http.StatusForbidden, "insufficient_scope", ""},
 	{provider.ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", ""},
 	{errNotFound, http.StatusNotFound, "invalid_request", "Not found"},
+	{provider.ErrNoDomainRecord, http.StatusNotFound, "invalid_request", "Not found"},
 	{errMethod, http.StatusMethodNotAllowed, "invalid_request", "Method not allowed"},
 	{storage.ErrUnavailable, http.StatusServiceUnavailable, "temporarily_unavailable", "Service temporarily unavailable"},
 }
@@ -78,32 +79,60 @@ func lookupError(err error) (errorRow, bool) {
 	return errorRow{}, false
 }
 
-// writeError answers a user/client/admin endpoint with {"message": ...}. An
-// error not in the table is a bug: it is logged once and the client gets a
-// generic 500 without details.
-func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+// internalError stands for an error the table does not know: a bug. It is
+// logged once and the client learns nothing about it.
+var internalError = errorRow{nil, http.StatusInternalServerError, "server_error", "Internal server error"}
+
+// beginError is the first step of every error writer (writeError,
+// writeOAuthError, pageError): it finds err's row and status and does what
+// every body shape shares. A rate limit sets Retry-After to its window; a
+// 503 (a backend down) sets Retry-After: 1 and is logged once as "backend
+// unavailable"; an error outside the table is logged once as "unhandled
+// error" and answered with internalError. oauth picks the status rule of
+// /oauth2/* and /authority-token (oauthStatus) over the row's own.
+func beginError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, oauth bool) (errorRow, int) {
 	row, ok := lookupError(err)
 	if !ok {
 		log.ErrorContext(r.Context(), "unhandled error", "path", r.URL.Path, "err", err)
-		writeJSON(w, http.StatusInternalServerError, message{"Internal server error"})
-		return
+		return internalError, internalError.status
 	}
-	retryAfter(w, r, log, err, row)
-	writeJSON(w, row.status, message{errorText(err, row)})
-}
-
-// retryAfter sets Retry-After on the user endpoints and the pages alike:
-// the window of a rate limit, or 1 s for a backend outage, which is also
-// logged.
-func retryAfter(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error, row errorRow) {
+	status := row.status
+	if oauth {
+		status = oauthStatus(row)
+	}
 	var rl *provider.RateLimitError
 	if errors.As(err, &rl) {
 		w.Header().Set("Retry-After", strconv.Itoa(rl.Seconds()))
 	}
-	if row.status == http.StatusServiceUnavailable {
+	if status == http.StatusServiceUnavailable {
 		log.WarnContext(r.Context(), "backend unavailable", "path", r.URL.Path, "err", err)
 		w.Header().Set("Retry-After", "1")
 	}
+	return row, status
+}
+
+// oauthStatus is the status of a row on the OAuth endpoints: 400 for every
+// RFC 6749 §5.2 code but invalid_client (401); the RFC 6750 §3.1 bearer
+// codes of /userinfo, invalid_token (401) and insufficient_scope (403);
+// and the row's own status for the answers that are HTTP's, not OAuth's: a
+// wrong method (405), a rate limit (429), a backend down (503).
+func oauthStatus(row errorRow) int {
+	switch {
+	case row.code == "invalid_client", row.code == "invalid_token":
+		return http.StatusUnauthorized
+	case row.code == "insufficient_scope":
+		return http.StatusForbidden
+	case row.status == http.StatusMethodNotAllowed, row.status == http.StatusTooManyRequests,
+		row.status == http.StatusServiceUnavailable:
+		return row.status
+	}
+	return http.StatusBadRequest
+}
+
+// writeError answers a user/client/admin endpoint with {"message": ...}.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	row, status := beginError(w, r, log, err, false)
+	writeJSON(w, status, message{errorText(err, row)})
 }
 
 // oauthError is the RFC 6749 §5.2 error body.
@@ -112,32 +141,19 @@ type oauthError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
-// writeOAuthError answers /oauth2/* and /authority-token.
+// writeOAuthError answers /oauth2/*, /authority-token and /userinfo with
+// {"error", "error_description"}, never cached. A failed client
+// authentication carries the Basic challenge (RFC 6749 §5.2); /userinfo
+// sets its Bearer challenge before calling this.
 func writeOAuthError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	row, ok := lookupError(err)
-	if !ok {
-		log.ErrorContext(r.Context(), "unhandled error", "path", r.URL.Path, "err", err)
-		writeJSON(w, http.StatusInternalServerError, oauthError{"server_error", "Internal server error"})
-		return
-	}
-	status := http.StatusBadRequest
-	switch row.code {
-	case "invalid_client":
-		status = http.StatusUnauthorized
-		w.Header().Set("WWW-Authenticate", `Basic realm="user-registry"`)
-	case "temporarily_unavailable":
-		status = http.StatusServiceUnavailable
-	case "rate_limited":
-		status = http.StatusTooManyRequests
-	}
-	var rl *provider.RateLimitError
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", strconv.Itoa(rl.Seconds()))
-	}
+	row, status := beginError(w, r, log, err, true)
 	code := row.code
-	if code == "rate_limited" {
+	switch code {
+	case "invalid_client":
+		w.Header().Set("WWW-Authenticate", `Basic realm="user-registry"`)
+	case "rate_limited": // not an RFC 6749 code; the status says it
 		code = "invalid_request"
 	}
 	writeJSON(w, status, oauthError{code, errorText(err, row)})

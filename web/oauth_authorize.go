@@ -33,8 +33,8 @@ func (s *server) routesCodeFlow(r *mux.Router) {
 	}
 	r.Handle("/oauth2/authorize", noStore(http.HandlerFunc(s.authorize))).Methods(http.MethodGet, http.MethodHead)
 	r.Handle("/oauth2/consent", noStore(s.formPost(s.postConsent))).Methods(http.MethodPost).MatcherFunc(isFormPost)
-	oauthWrongMethod(r, "GET, HEAD", "/oauth2/authorize")
-	oauthWrongMethod(r, "POST", "/oauth2/consent")
+	s.oauthWrongMethod(r, "GET, HEAD", "/oauth2/authorize")
+	s.oauthWrongMethod(r, "POST", "/oauth2/consent")
 }
 
 // authorize: GET /oauth2/authorize.

@@ -42,7 +42,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 	tokens := keys.NewTokens(mgr, eph, keys.TokenConfig{Issuer: "https://issuer.example"})
 	policy := provider.NewDomainPolicy(db, false, nil)
 	clients := provider.NewClients(db, db, policy, tokens, secretKey, nil)
-	h := New(Config{Issuer: "https://issuer.example", Keys: mgr, Tokens: tokens, Domains: db, Policy: policy,
+	h := New(Config{Issuer: "https://issuer.example", Keys: mgr, Tokens: tokens, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: policy}, Policy: policy,
 		Clients: clients, Rate: eph.Rate(), LimitClient: "1000000000/1m", LimitIP: "0"})
 	c, secret, err := clients.Create(ctx, provider.ClientSpec{Domain: "example.com", Scopes: []string{"read", "write"}})
 	if err != nil {

@@ -194,7 +194,7 @@ func TestConsentPostCSRF(t *testing.T) {
 				form url.Values
 			}{
 				{"no token", url.Values{"authorize": {req}, "action": {"approve"}}},
-				{"wrong token", url.Values{"authorize": {req}, "action": {"approve"}, csrfField: {maskCSRF(pageRandom(32))}}},
+				{"wrong token", url.Values{"authorize": {req}, "action": {"approve"}, csrfField: {maskCSRF(provider.RandomBytes(32))}}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					p := b.post("/oauth2/consent", tc.form)

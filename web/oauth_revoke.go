@@ -28,7 +28,7 @@ func (s *server) routesTokenInfo(r *mux.Router) {
 	ti := &tokenInfoEndpoints{log: s.log, clients: s.cfg.Clients, accounts: s.cfg.Accounts, issuer: s.cfg.Issuer}
 	r.HandleFunc("/oauth2/revoke", ti.revoke).Methods(http.MethodPost)
 	r.HandleFunc("/oauth2/introspect", ti.introspect).Methods(http.MethodPost)
-	oauthWrongMethod(r, "POST", "/oauth2/revoke", "/oauth2/introspect")
+	s.oauthWrongMethod(r, "POST", "/oauth2/revoke", "/oauth2/introspect")
 }
 
 // tokenInfoEndpoints serves POST /oauth2/revoke (RFC 7009) and POST

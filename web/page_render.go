@@ -100,23 +100,21 @@ func (s *server) renderForbidden(w http.ResponseWriter, r *http.Request) {
 }
 
 // pageError maps an error to the status and text a page shows, through
-// the same errTable as the JSON API, so both answer alike. Unknown errors
-// are logged once and shown generically (500). A 429 sets Retry-After and
-// a 503 is logged, as writeError does.
+// the same errTable and beginError as the JSON API, so both answer alike
+// (Retry-After, the log line of a 503). Unknown errors are shown
+// generically (500).
 func (s *server) pageError(w http.ResponseWriter, r *http.Request, err error) (int, string) {
-	row, ok := lookupError(err)
-	if !ok {
-		s.log.ErrorContext(r.Context(), "unhandled error", "path", r.URL.Path, "err", err)
-		return http.StatusInternalServerError, "Something went wrong. Please try again."
+	row, status := beginError(w, r, s.log, err, false)
+	if row.err == nil { // internalError
+		return status, "Something went wrong. Please try again."
 	}
-	retryAfter(w, r, s.log, err, row)
 	if row.message != "" {
-		return row.status, row.message
+		return status, row.message
 	}
 	if msg := provider.Message(err); msg != "" {
-		return row.status, msg
+		return status, msg
 	}
-	return row.status, errorText(err, row)
+	return status, errorText(err, row)
 }
 
 // renderFailure is the page for a failure outside any form (loading the

@@ -8,14 +8,13 @@ import (
 
 	"user-registry/keys"
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // routesOAuth registers the OAuth2 endpoints, client registration and the
 // admin API (SPEC §4, §5, §7).
 func (s *server) routesOAuth(r *mux.Router) {
 	s.routesTokenInfo(r) // /userinfo, /oauth2/revoke, /oauth2/introspect (oauth_revoke.go)
-	if s.cfg.Domains != nil && s.cfg.Policy != nil && s.tokens != nil {
+	if s.cfg.DomainAdmin != nil && s.tokens != nil {
 		a := &adminAPI{s: s}
 		admin := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(a.requireAdmin(h))) }
 		r.Handle("/admin/domains", admin(a.listDomains)).Methods(http.MethodGet)
@@ -37,11 +36,11 @@ func (s *server) routesOAuth(r *mux.Router) {
 		// Refuse tokens (503) rather than issue them unlimited.
 		s.log.Error("per-client rate limit unusable; token endpoints disabled", "err", err)
 		down := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeOAuthError(w, r, s.log, storage.ErrUnavailable)
+			writeOAuthError(w, r, s.log, errLimiterConfig)
 		})
 		r.Handle("/oauth2/token", down).Methods(http.MethodPost)
 		r.Handle("/authority-token", down).Methods(http.MethodPost)
-		oauthWrongMethod(r, "POST", "/oauth2/token", "/authority-token")
+		s.oauthWrongMethod(r, "POST", "/oauth2/token", "/authority-token")
 		return
 	}
 	// go-oauth2's token model wants a lifetime; the JWT's own exp (from
@@ -53,19 +52,17 @@ func (s *server) routesOAuth(r *mux.Router) {
 	srv := newGoOAuth2(s.cfg.Clients, &authorityGenerator{clients: s.cfg.Clients, limit: limit}, ttl)
 	r.Handle("/oauth2/token", &tokenEndpoint{log: s.log, srv: srv, grants: s.newCodeGrants(limit)}).Methods(http.MethodPost)
 	r.Handle("/authority-token", &tokenEndpoint{log: s.log, srv: srv, jsonBody: true}).Methods(http.MethodPost)
-	oauthWrongMethod(r, "POST", "/oauth2/token", "/authority-token")
+	s.oauthWrongMethod(r, "POST", "/oauth2/token", "/authority-token")
 }
 
 // oauthWrongMethod answers every other method on paths with 405 in the RFC
 // 6749 error shape that SPEC §2 prescribes for /oauth2/* and
 // /authority-token (the router's own fallback answers {"message"}). Call it
 // after the paths' own routes: the router tries routes in order.
-func oauthWrongMethod(r *mux.Router, allow string, paths ...string) {
-	h := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+func (s *server) oauthWrongMethod(r *mux.Router, allow string, paths ...string) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Pragma", "no-cache")
-		writeJSON(w, http.StatusMethodNotAllowed, oauthError{"invalid_request", "Method not allowed"})
+		writeOAuthError(w, r, s.log, errMethod)
 	})
 	for _, p := range paths {
 		r.Handle(p, h)

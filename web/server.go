@@ -29,8 +29,10 @@ type Config struct {
 	// The user API and pages (SPEC §3, §8).
 	Accounts *provider.Accounts
 	Users    storage.UserStore
-	Domains  storage.DomainStore
 	Policy   *provider.DomainPolicy
+	// DomainAdmin changes the domain records for the admin API (SPEC §4);
+	// nil leaves /admin/domains out.
+	DomainAdmin *provider.DomainAdmin
 	// Clients registers and authenticates OAuth clients and issues
 	// authority tokens (SPEC §5); nil leaves /clients and the token
 	// endpoints out.
@@ -88,7 +90,7 @@ func New(cfg Config) http.Handler {
 	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
 	r.HandleFunc("/openapi.json", serveOpenAPI).Methods(http.MethodGet, http.MethodHead)
 	if cfg.Keys != nil {
-		wk := newWellKnown(cfg.Keys, cfg.Issuer, int(cfg.JWKSMaxAge.Seconds()))
+		wk := newWellKnown(cfg.Keys, cfg.Issuer, int(cfg.JWKSMaxAge.Seconds()), s.log)
 		r.HandleFunc("/.well-known/jwks.json", wk.jwks).Methods(http.MethodGet, http.MethodHead)
 		r.HandleFunc("/.well-known/openid-configuration", wk.discoveryDoc).Methods(http.MethodGet, http.MethodHead)
 		r.HandleFunc("/.well-known/oauth-authorization-server", wk.discoveryDoc).Methods(http.MethodGet, http.MethodHead)

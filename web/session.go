@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"net/http"
 	"net/url"
 	"strings"
@@ -38,14 +37,6 @@ func (s *server) sessionCookieName(r *http.Request) string {
 		return sessionCookieTLS
 	}
 	return sessionCookiePlain
-}
-
-// pageRandom returns n random bytes (crypto/rand; it never fails on
-// supported platforms).
-func pageRandom(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
 }
 
 // currentUser returns the signed-in user of a browser request and the

@@ -43,10 +43,11 @@ func (e *userinfoEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, info)
 }
 
-// fail answers a userinfo error. The status and code come from the error
-// table; the challenge follows RFC 6750 §3: no error code when the request
-// carried no token, invalid_token for a bad token or a user that is gone,
-// insufficient_scope (403) for a token that may not read user info.
+// fail answers a userinfo error through writeOAuthError, after setting the
+// RFC 6750 §3 challenge: no error code when the request carried no token,
+// invalid_token for a bad token or a user that is gone, insufficient_scope
+// (403) for a token that may not read user info. Store outages (503) and
+// anything unexpected get no challenge.
 func (e *userinfoEndpoint) fail(w http.ResponseWriter, r *http.Request, err error) {
 	const realm = `Bearer realm="user-registry"`
 	h := w.Header()
@@ -58,17 +59,6 @@ func (e *userinfoEndpoint) fail(w http.ResponseWriter, r *http.Request, err erro
 		h.Set("WWW-Authenticate", realm+`, error="invalid_token"`)
 	case errors.Is(err, provider.ErrInsufficientScope):
 		h.Set("WWW-Authenticate", realm+`, error="insufficient_scope", scope="openid"`)
-	default:
-		// Store outages (503) and anything unexpected: the OAuth writer
-		// and its table.
-		writeOAuthError(w, r, e.log, err)
-		return
 	}
-	row, ok := lookupError(err)
-	if !ok {
-		writeOAuthError(w, r, e.log, err)
-		return
-	}
-	h.Set("Cache-Control", "no-store")
-	writeJSON(w, row.status, oauthError{row.code, errorText(err, row)})
+	writeOAuthError(w, r, e.log, err)
 }

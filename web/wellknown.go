@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -21,14 +22,15 @@ type wellKnown struct {
 	keys   jwksSource
 	issuer string
 	maxAge string // Cache-Control value of the JWKS
+	log    *slog.Logger
 
 	mu        sync.Mutex
 	discAlgs  string
 	discovery []byte
 }
 
-func newWellKnown(src jwksSource, issuer string, maxAgeSeconds int) *wellKnown {
-	return &wellKnown{keys: src, issuer: issuer, maxAge: fmt.Sprintf("public, max-age=%d", maxAgeSeconds)}
+func newWellKnown(src jwksSource, issuer string, maxAgeSeconds int, log *slog.Logger) *wellKnown {
+	return &wellKnown{keys: src, issuer: issuer, maxAge: fmt.Sprintf("public, max-age=%d", maxAgeSeconds), log: log}
 }
 
 func (k *wellKnown) jwks(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +66,7 @@ func (k *wellKnown) discoveryDoc(w http.ResponseWriter, r *http.Request) {
 		doc, err := keys.Discovery(k.issuer, algs)
 		if err != nil {
 			k.mu.Unlock()
-			writeError(w, r, discardLogger(), err)
+			writeError(w, r, k.log, err)
 			return
 		}
 		k.discovery, k.discAlgs = doc, sig

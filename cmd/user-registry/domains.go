@@ -19,11 +19,6 @@ const domainsUsage = `Usage:
 Manages the DomainCheck records (0 = allowed, 1 = blocked). A record covers
 its subdomains; the most specific record wins.`
 
-type domainJSON struct {
-	Domain    string `json:"domain"`
-	BelongsTo int    `json:"belongs_to"`
-}
-
 func cmdDomains(ctx context.Context, args []string, e env) error {
 	var c storeConfig
 	var asJSON bool
@@ -71,13 +66,16 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer db.Close()
+	// No policy cache here: a running server sees the change within
+	// provider.DomainPolicyTTL.
+	admin := &provider.DomainAdmin{Store: db}
 	switch verb {
 	case "list":
-		return listDomains(ctx, db, asJSON, e)
+		return listDomains(ctx, admin, asJSON, e)
 	case "remove":
 		for _, d := range normalized {
-			if err := db.DeleteDomain(ctx, d); err != nil {
-				if errors.Is(err, storage.ErrNotFound) {
+			if _, err := admin.Remove(ctx, d); err != nil {
+				if errors.Is(err, provider.ErrNoDomainRecord) {
 					return fmt.Errorf("no record for %s", d)
 				}
 				return err
@@ -86,7 +84,7 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 		}
 	default:
 		for _, d := range normalized {
-			if err := db.PutDomain(ctx, storage.DomainRecord{Domain: d, BelongsTo: belongsTo}); err != nil {
+			if _, err := admin.Put(ctx, d, belongsTo); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.stdout, "%sed %s\n", verb, d)
@@ -95,23 +93,19 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 	return nil
 }
 
-func listDomains(ctx context.Context, db storage.DomainStore, asJSON bool, e env) error {
-	recs, err := db.ListDomains(ctx)
+// listDomains prints the records as a table, or as the JSON of GET
+// /admin/domains.
+func listDomains(ctx context.Context, admin *provider.DomainAdmin, asJSON bool, e env) error {
+	list, err := admin.List(ctx)
 	if err != nil {
 		return err
 	}
 	if asJSON {
-		out := struct {
-			Domains []domainJSON `json:"domains"`
-		}{Domains: []domainJSON{}}
-		for _, r := range recs {
-			out.Domains = append(out.Domains, domainJSON{r.Domain, r.BelongsTo})
-		}
-		return json.NewEncoder(e.stdout).Encode(out)
+		return json.NewEncoder(e.stdout).Encode(list)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DOMAIN\tBELONGS_TO\tPOLICY")
-	for _, r := range recs {
+	for _, r := range list.Domains {
 		policy := "allowed"
 		if r.BelongsTo == storage.DomainBlocked {
 			policy = "blocked"

@@ -188,7 +188,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		JWKSMaxAge:         c.JWKSMaxAge,
 		Accounts:           accounts,
 		Users:              db,
-		Domains:            db,
+		DomainAdmin:        &provider.DomainAdmin{Store: db, Policy: policy},
 		Policy:             policy,
 		Clients:            clients,
 		CodeFlow:           codeFlow,

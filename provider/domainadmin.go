@@ -1,0 +1,96 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"user-registry/storage"
+)
+
+// ErrBadBelongsTo: a domain record's belongs_to is missing or neither 0
+// (allowed) nor 1 (blocked). It is invalid input (400).
+var ErrBadBelongsTo = InvalidInput("belongs_to must be 0 (allowed) or 1 (blocked)")
+
+// ErrNoDomainRecord: there is no record for the domain to remove (404).
+var ErrNoDomainRecord = errors.New("no record for this domain")
+
+// DomainEntry is one DomainCheck record as the admin API and `domains list
+// --json` show it (SPEC §1, §4): {"domain","belongs_to"}.
+type DomainEntry struct {
+	Domain    string `json:"domain"`
+	BelongsTo int    `json:"belongs_to"`
+}
+
+// DomainList is the answer of GET /admin/domains and `domains list
+// --json`: {"domains":[...]}, an empty list rather than null.
+type DomainList struct {
+	Domains []DomainEntry `json:"domains"`
+}
+
+// DomainAdmin is the one owner of changes to the DomainCheck records, for
+// the admin API and the CLI alike: it normalizes the domain (SEC-32),
+// checks belongs_to, and makes a change visible to this process's policy
+// at once. Other nodes see it within DomainPolicyTTL, when their cache
+// expires.
+type DomainAdmin struct {
+	Store storage.DomainStore
+	// Policy is this process's cache of the records; nil where none is
+	// served (the CLI).
+	Policy *DomainPolicy
+}
+
+// Put creates or replaces the record for domain and returns it, its domain
+// normalized. Errors: invalid input (the domain's own message, or
+// ErrBadBelongsTo), or the store's (wrapping storage.ErrUnavailable).
+func (a *DomainAdmin) Put(ctx context.Context, domain string, belongsTo int) (DomainEntry, error) {
+	d, err := NormalizeDomain(domain)
+	if err != nil {
+		return DomainEntry{}, err
+	}
+	if belongsTo != storage.DomainAllowed && belongsTo != storage.DomainBlocked {
+		return DomainEntry{}, ErrBadBelongsTo
+	}
+	if err := a.Store.PutDomain(ctx, storage.DomainRecord{Domain: d, BelongsTo: belongsTo}); err != nil {
+		return DomainEntry{}, fmt.Errorf("provider: put domain %s: %w", d, err)
+	}
+	a.invalidate()
+	return DomainEntry{Domain: d, BelongsTo: belongsTo}, nil
+}
+
+// Remove deletes the record for domain and returns the normalized domain.
+// Errors: invalid input, ErrNoDomainRecord, or the store's.
+func (a *DomainAdmin) Remove(ctx context.Context, domain string) (string, error) {
+	d, err := NormalizeDomain(domain)
+	if err != nil {
+		return "", err
+	}
+	err = a.Store.DeleteDomain(ctx, d)
+	if errors.Is(err, storage.ErrNotFound) {
+		return d, fmt.Errorf("provider: remove domain %s: %w", d, ErrNoDomainRecord)
+	}
+	if err != nil {
+		return d, fmt.Errorf("provider: remove domain %s: %w", d, err)
+	}
+	a.invalidate()
+	return d, nil
+}
+
+// List returns every record, ordered by domain.
+func (a *DomainAdmin) List(ctx context.Context) (DomainList, error) {
+	recs, err := a.Store.ListDomains(ctx)
+	if err != nil {
+		return DomainList{}, fmt.Errorf("provider: list domains: %w", err)
+	}
+	out := DomainList{Domains: make([]DomainEntry, 0, len(recs))}
+	for _, r := range recs {
+		out.Domains = append(out.Domains, DomainEntry{Domain: r.Domain, BelongsTo: r.BelongsTo})
+	}
+	return out, nil
+}
+
+func (a *DomainAdmin) invalidate() {
+	if a.Policy != nil {
+		a.Policy.Invalidate()
+	}
+}
