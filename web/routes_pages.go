@@ -68,12 +68,14 @@ func (s *server) routesPages(r *mux.Router) {
 	s.routesLifecyclePages(get, form) // password forms, delete account (page_lifecycle.go)
 }
 
-// isFormPost matches requests whose body is an HTML form
-// (application/x-www-form-urlencoded or multipart/form-data). The JSON API
-// matches the complement on the same paths.
+// isFormPost matches requests whose body is an HTML form of ours:
+// application/x-www-form-urlencoded, the encoding of every form the pages
+// render. Only these get HTML answers (SPEC §2); anything else, including
+// multipart/form-data, which no page sends, is the JSON API's and gets its
+// 415. The JSON API matches the complement on the same paths.
 func isFormPost(r *http.Request, _ *mux.RouteMatch) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	return err == nil && (mt == "application/x-www-form-urlencoded" || mt == "multipart/form-data")
+	return err == nil && mt == "application/x-www-form-urlencoded"
 }
 
 // formPost parses the bounded form body, then checks the request's origin
@@ -88,13 +90,7 @@ func (s *server) formPost(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-		var err error
-		if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt == "multipart/form-data" {
-			err = r.ParseMultipartForm(maxFormBytes)
-		} else {
-			err = r.ParseForm()
-		}
-		if err != nil {
+		if err := r.ParseForm(); err != nil {
 			s.renderStatus(w, r, http.StatusBadRequest, "Bad request", "The form could not be read. Please go back and try again.")
 			return
 		}

@@ -102,7 +102,7 @@ func New(cfg Config) http.Handler {
 	methodFallbacks(r, func(w http.ResponseWriter, r *http.Request) { writeError(w, r, s.log, errMethod) })
 
 	var h http.Handler = r
-	h = securityHeaders(h)
+	h = securityHeaders(s.pageSecure)(h)
 	h = recoverAndLog(s.log, s.metrics)(h)
 	return withRouteSlot(h)
 }

@@ -75,7 +75,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", 168*time.Hour, "refresh token idle lifetime (absolute: 30 days)")
 	fs.StringVar(&c.LoginErrors, "login-errors", "seed", "login error messages: seed or generic")
 	fs.StringVar(&c.DefaultDomainPolicy, "default-domain-policy", "allow", "policy for a domain in neither list: allow or block")
-	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma separated CIDRs whose X-Forwarded-For is believed")
+	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma separated CIDRs whose X-Forwarded-For and X-Forwarded-Proto are believed")
 	fs.StringVar(&c.LimitLoginAccount, "limit-login-account", "10/15m", "failed logins per account (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitIP, "limit-ip", "120/1m", "requests per client IP to /login, /signup and / (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitClient, "limit-client", "6000/1m", "token requests per client (N/DURATION, 0 = off)")
