@@ -116,6 +116,14 @@ func newAcctEnv(t testing.TB, opts ...envOpt) *acctEnv {
 
 func newAcctEnvParams(t testing.TB, params provider.Argon2Params, opts ...envOpt) *acctEnv {
 	t.Helper()
+	return newAcctEnvUsers(t, params, nil, opts...)
+}
+
+// newAcctEnvUsers is newAcctEnvParams with the Accounts' user store
+// wrapped by wrap (nil: the memstore itself), for tests that step between
+// its calls.
+func newAcctEnvUsers(t testing.TB, params provider.Argon2Params, wrap func(storage.UserStore) storage.UserStore, opts ...envOpt) *acctEnv {
+	t.Helper()
 	ctx := context.Background()
 	clk := newAcctClock()
 	store := memstore.New(memstore.WithClock(clk.Now))
@@ -141,7 +149,11 @@ func newAcctEnvParams(t testing.TB, params provider.Argon2Params, opts ...envOpt
 	}
 	hasher := provider.NewHasher(params, 0)
 	policy := provider.NewDomainPolicy(store, false, clk.Now)
-	acc, err := provider.NewAccounts(store, policy, hasher, tokens, store, store,
+	var users storage.UserStore = store
+	if wrap != nil {
+		users = wrap(store)
+	}
+	acc, err := provider.NewAccounts(users, policy, hasher, tokens, store, store,
 		newClockRate(clk.Now), cfg, clk.Now, nil)
 	if err != nil {
 		t.Fatal(err)

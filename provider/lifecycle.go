@@ -145,14 +145,16 @@ func (l *Lifecycle) VerifyEmail(ctx context.Context, token string) (storage.User
 	if u.IsActivated {
 		return u, nil
 	}
-	u.IsActivated = true
-	u.UpdatedAt = l.now().UTC()
-	if err := l.acc.users.UpdateUser(ctx, &u); err != nil {
+	// Only is_activated: a password changed since the token was consumed
+	// stays (SEC-73).
+	change := storage.UserChange{IsActivated: ptrTo(true), UpdatedAt: l.now().UTC()}
+	if err := l.acc.users.UpdateUser(ctx, u.ID, change); err != nil {
 		if isNotFound(err) {
 			return storage.User{}, ErrBadMailToken
 		}
 		return storage.User{}, fmt.Errorf("provider: verify email: %w", err)
 	}
+	u.IsActivated, u.UpdatedAt = true, change.UpdatedAt
 	l.log.InfoContext(ctx, "email verified", "user_id", u.ID)
 	return u, nil
 }
@@ -248,8 +250,8 @@ func (l *Lifecycle) ResetPassword(ctx context.Context, token, password string) (
 	if err != nil {
 		return storage.User{}, err
 	}
-	u.IsActivated = true
-	if err := l.acc.storePassword(ctx, &u, pw); err != nil {
+	// Unconditional: the link proves the right to set any password.
+	if err := l.acc.storePassword(ctx, &u, pw, storage.UserChange{IsActivated: ptrTo(true)}); err != nil {
 		if errors.Is(err, ErrUnauthenticated) {
 			return storage.User{}, ErrBadMailToken
 		}
@@ -274,18 +276,17 @@ func (a *Accounts) SetPassword(ctx context.Context, userID, current, next string
 	if err != nil {
 		return storage.User{}, err
 	}
-	if err := a.storePassword(ctx, &u, pw); err != nil {
+	if err := a.storePassword(ctx, &u, pw, sinceChecked(u)); err != nil {
 		return storage.User{}, err
 	}
 	a.log.InfoContext(ctx, "password changed", "user_id", u.ID)
 	return u, nil
 }
 
-// storePassword saves the password pw into u (savePassword) and revokes
-// everything the user held. Returns ErrUnauthenticated when the user is
-// gone, or an error wrapping storage.ErrUnavailable.
-func (a *Accounts) storePassword(ctx context.Context, u *storage.User, pw string) error {
-	if err := a.savePassword(ctx, u, pw); err != nil {
+// storePassword saves the password pw, with c, into u (savePassword) and
+// revokes everything the user held. Returns the errors of savePassword.
+func (a *Accounts) storePassword(ctx context.Context, u *storage.User, pw string, c storage.UserChange) error {
+	if err := a.savePassword(ctx, u, pw, c); err != nil {
 		return err
 	}
 	return a.LogoutAll(ctx, u.ID)

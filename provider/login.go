@@ -113,14 +113,19 @@ func (a *Accounts) rehash(ctx context.Context, u *storage.User, password string)
 		a.log.WarnContext(ctx, "password rehash failed", "user_id", u.ID, "err", err)
 		return
 	}
-	upd := *u
-	upd.PasswordHash = hash
-	upd.UpdatedAt = a.now().UTC()
-	if err := a.users.UpdateUser(ctx, &upd); err != nil {
+	// Only if the checked hash is still stored: a password changed since
+	// the check stays, and the login stands (SEC-73).
+	change := storage.UserChange{PasswordHash: &hash, UpdatedAt: a.now().UTC(), IfPasswordHash: ptrTo(u.PasswordHash)}
+	err = a.users.UpdateUser(ctx, u.ID, change)
+	if errors.Is(err, storage.ErrConflict) {
+		a.log.InfoContext(ctx, "password rehash skipped: password changed meanwhile", "user_id", u.ID)
+		return
+	}
+	if err != nil {
 		a.log.WarnContext(ctx, "password rehash not stored", "user_id", u.ID, "err", err)
 		return
 	}
-	*u = upd
+	u.PasswordHash, u.UpdatedAt = hash, change.UpdatedAt
 	a.log.InfoContext(ctx, "password rehashed with argon2id", "user_id", u.ID)
 }
 

@@ -17,7 +17,8 @@ import (
 //
 // Wrong current passwords count against the per-account login limit.
 // Returns an error wrapping ErrInvalidInput (new password policy),
-// ErrWrongPassword, *RateLimitError, ErrUnauthenticated (user gone), or an
+// ErrWrongPassword (also when the password changed after the check, see
+// savePassword), *RateLimitError, ErrUnauthenticated (user gone), or an
 // error wrapping storage.ErrUnavailable.
 func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, current, next string) error {
 	pw, err := CheckPassword(next)
@@ -28,7 +29,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, curr
 	if err != nil {
 		return err
 	}
-	if err := a.savePassword(ctx, &u, pw); err != nil {
+	if err := a.savePassword(ctx, &u, pw, sinceChecked(u)); err != nil {
 		return err
 	}
 	if err := a.endSessions(ctx, u.ID, c.SID); err != nil {
@@ -83,21 +84,45 @@ func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string
 	})
 }
 
-// savePassword hashes the (normalized) password pw into u and saves u.
-// Returns ErrUnauthenticated when the user is gone, or an error wrapping
-// storage.ErrUnavailable.
-func (a *Accounts) savePassword(ctx context.Context, u *storage.User, pw string) error {
+// sinceChecked is the condition of a password write that rests on a check
+// of the current password against u: it applies only while u's hash is
+// still the stored one.
+func sinceChecked(u storage.User) storage.UserChange {
+	return storage.UserChange{IfPasswordHash: ptrTo(u.PasswordHash)}
+}
+
+// savePassword hashes the (normalized) password pw and writes it, with the
+// other columns c names, to u (and into *u). Only those columns are
+// written, so nothing changed meanwhile is undone (SEC-73).
+//
+// A write under a condition (sinceChecked) that finds another password
+// stored meanwhile writes nothing and returns ErrWrongPassword: the
+// current password the caller proved is no longer current, and a reset
+// that answered "Password updated" must not be overwritten by someone who
+// knew the old one. Otherwise returns ErrUnauthenticated when the user is
+// gone, or an error wrapping storage.ErrUnavailable.
+func (a *Accounts) savePassword(ctx context.Context, u *storage.User, pw string, c storage.UserChange) error {
 	hash, err := a.hasher.Hash(ctx, pw)
 	if err != nil {
 		return fmt.Errorf("provider: set password: hash: %w", err)
 	}
-	u.PasswordHash = hash
-	u.UpdatedAt = a.now().UTC()
-	if err := a.users.UpdateUser(ctx, u); err != nil {
-		if isNotFound(err) {
-			return fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
-		}
+	c.PasswordHash = &hash
+	c.UpdatedAt = a.now().UTC()
+	err = a.users.UpdateUser(ctx, u.ID, c)
+	switch {
+	case errors.Is(err, storage.ErrConflict):
+		a.log.InfoContext(ctx, "password change refused: password changed since the check", "user_id", u.ID)
+		return ErrWrongPassword
+	case isNotFound(err):
+		return fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
+	case err != nil:
 		return fmt.Errorf("provider: set password: %w", err)
+	}
+	u.PasswordHash, u.UpdatedAt = hash, c.UpdatedAt
+	if c.IsActivated != nil {
+		u.IsActivated = *c.IsActivated
 	}
 	return nil
 }
+
+func ptrTo[T any](v T) *T { return &v }

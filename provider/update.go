@@ -43,20 +43,22 @@ func (a *Accounts) Update(ctx context.Context, userID string, in UpdateInput) (m
 	if err != nil {
 		return "", false, err
 	}
+	// Only the named columns are written: a password changed meanwhile
+	// stays (SEC-73).
 	var msgs []string
+	change := storage.UserChange{UpdatedAt: a.now().UTC()}
 	if in.Phone != nil && phone != u.PhoneNum {
-		u.PhoneNum = phone
+		change.PhoneNum = &phone
 		msgs = append(msgs, MsgPhoneUpdated)
 	}
 	if in.Discoverable != nil && *in.Discoverable != u.Discoverable {
-		u.Discoverable = *in.Discoverable
+		change.Discoverable = in.Discoverable
 		msgs = append(msgs, MsgDiscoverableUpdated)
 	}
 	if len(msgs) == 0 {
 		return MsgNothingUpdated, false, nil
 	}
-	u.UpdatedAt = a.now().UTC()
-	if err := a.users.UpdateUser(ctx, &u); err != nil {
+	if err := a.users.UpdateUser(ctx, u.ID, change); err != nil {
 		if isNotFound(err) {
 			return "", false, fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
 		}

@@ -11,6 +11,10 @@ var (
 	// ErrReused is returned when a single-use item (a rotated refresh token,
 	// a consumed authorization code) is presented again.
 	ErrReused = errors.New("storage: already used")
+	// ErrConflict is returned when a conditional write finds the record
+	// changed since the caller read it (UserChange.IfPasswordHash), so the
+	// caller's decision rests on stale data and nothing was written.
+	ErrConflict = errors.New("storage: changed concurrently")
 	// ErrUnavailable wraps failures to reach a backend (network, server
 	// down). Callers answer 503 and never treat it as "not found".
 	ErrUnavailable = errors.New("storage: backend unavailable")

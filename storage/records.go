@@ -18,6 +18,25 @@ type User struct {
 	UpdatedAt      time.Time
 }
 
+// UserChange is a write to some columns of a user (UserStore.UpdateUser).
+// A nil field is not written. There is no whole-record write: a record read
+// earlier and written back would undo whatever another request changed in
+// between, such as a password reset (SEC-73).
+type UserChange struct {
+	PasswordHash *string
+	PhoneNum     *string // "" clears it
+	Discoverable *bool
+	IsActivated  *bool
+	UpdatedAt    time.Time // always written; zero means the store's now
+
+	// IfPasswordHash, when set, makes the write conditional: it applies
+	// only while the stored hash equals *IfPasswordHash, else nothing is
+	// written and UpdateUser returns ErrConflict. A writer whose decision
+	// rests on the hash it checked (a password change, a rehash) sets it,
+	// so a password written meanwhile is never overwritten.
+	IfPasswordHash *string
+}
+
 // Domain policy values of DomainRecord.BelongsTo, as in the original service.
 const (
 	DomainAllowed = 0

@@ -17,9 +17,13 @@ type UserStore interface {
 	UserByID(ctx context.Context, id string) (User, error)
 	// UserByEmail looks up by canonical email; returns ErrNotFound.
 	UserByEmail(ctx context.Context, canonical string) (User, error)
-	// UpdateUser writes the mutable fields of u (PasswordHash, PhoneNum,
-	// Discoverable, IsActivated, UpdatedAt). Returns ErrNotFound.
-	UpdateUser(ctx context.Context, u *User) error
+	// UpdateUser writes the columns c names, and UpdatedAt, to user id in
+	// one statement; every other column keeps what is stored, so concurrent
+	// changes of different fields all survive (SEC-73). With
+	// c.IfPasswordHash set it writes only while the stored hash equals it
+	// and returns ErrConflict otherwise. Returns ErrNotFound for an unknown
+	// id.
+	UpdateUser(ctx context.Context, id string, c UserChange) error
 	// DeleteUser removes the user. Returns ErrNotFound.
 	DeleteUser(ctx context.Context, id string) error
 }

@@ -101,11 +101,11 @@ func (u flakyUsers) UserByEmail(ctx context.Context, canonical string) (storage.
 	return u.UserStore.UserByEmail(ctx, canonical)
 }
 
-func (u flakyUsers) UpdateUser(ctx context.Context, x *storage.User) error {
+func (u flakyUsers) UpdateUser(ctx context.Context, id string, c storage.UserChange) error {
 	if err := u.fail(); err != nil {
 		return err
 	}
-	return u.UserStore.UpdateUser(ctx, x)
+	return u.UserStore.UpdateUser(ctx, id, c)
 }
 
 func (u flakyUsers) DeleteUser(ctx context.Context, id string) error {

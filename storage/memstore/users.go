@@ -45,22 +45,36 @@ func (s *Store) UserByEmail(_ context.Context, canonical string) (storage.User, 
 	return s.users[id], nil
 }
 
-// UpdateUser writes the mutable fields of u (PasswordHash, PhoneNum,
-// Discoverable, IsActivated, UpdatedAt); the email and creation time stay.
-// Returns storage.ErrNotFound.
-func (s *Store) UpdateUser(_ context.Context, u *storage.User) error {
+// UpdateUser writes the fields c names, and UpdatedAt (zero: now), under
+// the store's lock, so the precondition c.IfPasswordHash and the write are
+// one step. Returns storage.ErrNotFound or storage.ErrConflict.
+func (s *Store) UpdateUser(_ context.Context, id string, c storage.UserChange) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.users[u.ID]
+	u, ok := s.users[id]
 	if !ok {
 		return storage.ErrNotFound
 	}
-	cur.PasswordHash = u.PasswordHash
-	cur.PhoneNum = u.PhoneNum
-	cur.Discoverable = u.Discoverable
-	cur.IsActivated = u.IsActivated
-	cur.UpdatedAt = u.UpdatedAt
-	s.users[u.ID] = cur
+	if c.IfPasswordHash != nil && u.PasswordHash != *c.IfPasswordHash {
+		return storage.ErrConflict
+	}
+	if c.PasswordHash != nil {
+		u.PasswordHash = *c.PasswordHash
+	}
+	if c.PhoneNum != nil {
+		u.PhoneNum = *c.PhoneNum
+	}
+	if c.Discoverable != nil {
+		u.Discoverable = *c.Discoverable
+	}
+	if c.IsActivated != nil {
+		u.IsActivated = *c.IsActivated
+	}
+	u.UpdatedAt = c.UpdatedAt
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = s.now().UTC()
+	}
+	s.users[id] = u
 	return nil
 }
 

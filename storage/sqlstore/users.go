@@ -54,30 +54,54 @@ func (s *Store) userWhere(ctx context.Context, cond, value string) (storage.User
 	return toUser(row), nil
 }
 
-// UpdateUser writes the mutable fields of u (PasswordHash, PhoneNum,
-// Discoverable, IsActivated, UpdatedAt; a zero UpdatedAt becomes now).
-// Returns storage.ErrNotFound.
-func (s *Store) UpdateUser(ctx context.Context, u *storage.User) error {
-	if u.ID == "" {
+// UpdateUser writes the columns c names, and updated_at (zero: now), in one
+// UPDATE of the row with id; with c.IfPasswordHash the statement also
+// requires that hash, so check and write are one atomic step in the
+// database. Returns storage.ErrNotFound or storage.ErrConflict.
+func (s *Store) UpdateUser(ctx context.Context, id string, c storage.UserChange) error {
+	if id == "" {
 		return storage.ErrNotFound
 	}
-	u.UpdatedAt = s.stamp(u.UpdatedAt)
-	// A map (not a struct) so false and "" are written too; the explicit
-	// primary-key condition keeps the update to one row.
-	res := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", u.ID).Updates(map[string]any{
-		"password_hash": u.PasswordHash,
-		"phone_num":     u.PhoneNum,
-		"discoverable":  u.Discoverable,
-		"is_activated":  u.IsActivated,
-		"updated_at":    u.UpdatedAt,
-	})
+	// A map (not a struct) so false and "" are written too.
+	cols := map[string]any{"updated_at": s.stamp(c.UpdatedAt)}
+	if c.PasswordHash != nil {
+		cols["password_hash"] = *c.PasswordHash
+	}
+	if c.PhoneNum != nil {
+		cols["phone_num"] = *c.PhoneNum
+	}
+	if c.Discoverable != nil {
+		cols["discoverable"] = *c.Discoverable
+	}
+	if c.IsActivated != nil {
+		cols["is_activated"] = *c.IsActivated
+	}
+	q := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id)
+	if c.IfPasswordHash != nil {
+		q = q.Where("password_hash = ?", *c.IfPasswordHash)
+	}
+	// RowsAffected counts matched rows, on MySQL too (ClientFoundRows in
+	// the DSN), so a write of unchanged values is not mistaken for a miss.
+	res := q.Updates(cols)
 	if res.Error != nil {
 		return fmt.Errorf("sqlstore: update user: %w", classify(res.Error))
 	}
-	if res.RowsAffected == 0 {
+	if res.RowsAffected > 0 {
+		return nil
+	}
+	if c.IfPasswordHash == nil {
 		return storage.ErrNotFound
 	}
-	return nil
+	// Nothing matched: an unknown id, or a hash changed meanwhile. User
+	// ids are never reused, so looking again tells the two apart.
+	var n int64
+	if err := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id).Count(&n).Error; err != nil {
+		return fmt.Errorf("sqlstore: update user: %w", classify(err))
+	}
+	if n == 0 {
+		return storage.ErrNotFound
+	}
+	return storage.ErrConflict
 }
 
 // DeleteUser removes the user. Returns storage.ErrNotFound.

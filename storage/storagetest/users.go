@@ -67,6 +67,8 @@ func testUsers(t *testing.T, s Stores) {
 	t.Run("create-get", func(t *testing.T) { testUserCreateGet(t, s) })
 	t.Run("exists", func(t *testing.T) { testUserExists(t, s) })
 	t.Run("update", func(t *testing.T) { testUserUpdate(t, s) })
+	t.Run("update-if-password-hash", func(t *testing.T) { testUserUpdateIf(t, s) })
+	t.Run("concurrent-writers", func(t *testing.T) { testUserConcurrentWriters(t, s) })
 	t.Run("delete", func(t *testing.T) { testUserDelete(t, s) })
 	t.Run("concurrent-create", func(t *testing.T) { testUserConcurrent(t, s) })
 }
@@ -119,46 +121,6 @@ func testUserExists(t *testing.T, s Stores) {
 	got, err := s.Users.UserByEmail(ctx, u.EmailCanonical)
 	recErr(t, "winner", err, nil)
 	recUser(t, "winner", got, u)
-}
-
-func testUserUpdate(t *testing.T, s Stores) {
-	ctx := context.Background()
-	base := newTestUser(s, "00000000-0000-4000-8000-000000000201", "upd")
-	recErr(t, "create", s.Users.CreateUser(ctx, &base), nil)
-
-	later := base.UpdatedAt.Add(time.Hour)
-	cases := []struct {
-		name   string
-		mutate func(u *storage.User)
-	}{
-		{"activate", func(u *storage.User) { u.IsActivated = true }},
-		{"hide", func(u *storage.User) { u.Discoverable = false }},
-		{"clear phone", func(u *storage.User) { u.PhoneNum = "" }},
-		{"new phone", func(u *storage.User) { u.PhoneNum = "+4930123456" }},
-		{"rehash", func(u *storage.User) { u.PasswordHash = "$argon2id$v=19$m=65536,t=3,p=4$bmV3$bmV3aGFzaA" }},
-		{"all at once", func(u *storage.User) {
-			u.IsActivated, u.Discoverable, u.PhoneNum = false, true, "+15550000000"
-		}},
-	}
-	want := base
-	for i, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			c.mutate(&want)
-			want.UpdatedAt = later.Add(time.Duration(i) * time.Minute)
-			u := want
-			recErr(t, "update", s.Users.UpdateUser(ctx, &u), nil)
-			got, err := s.Users.UserByID(ctx, want.ID)
-			recErr(t, "get", err, nil)
-			recUser(t, "after update", got, want)
-		})
-	}
-
-	t.Run("unknown", func(t *testing.T) {
-		u := newTestUser(s, "00000000-0000-4000-8000-00000000fffe", "ghost")
-		recErr(t, "update unknown", s.Users.UpdateUser(ctx, &u), storage.ErrNotFound)
-		_, err := s.Users.UserByID(ctx, u.ID)
-		recErr(t, "update created a row", err, storage.ErrNotFound)
-	})
 }
 
 func testUserDelete(t *testing.T, s Stores) {
