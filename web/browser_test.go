@@ -19,32 +19,8 @@ import (
 // USER_REGISTRY_SCREENSHOT set, a PNG of the login page is written there
 // (and one of the account page beside it, suffixed "-account").
 func TestBrowserFlow(t *testing.T) {
-	bin := os.Getenv("USER_REGISTRY_TEST_CHROMIUM")
-	if bin == "" {
-		t.Skip("USER_REGISTRY_TEST_CHROMIUM not set")
-	}
+	ctx := newChromium(t, chromedp.WindowSize(1200, 900))
 	env := newTestEnv(t, "sqlite+memory")
-
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(bin),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		// /dev/shm is small in containers; Chrome crashes when it fills.
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.WindowSize(1200, 900),
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(ctx, chromedp.WithErrorf(t.Logf))
-	defer cancelTab()
 
 	const (
 		email    = "browser.user@example.com"
@@ -146,4 +122,35 @@ func writeShot(t *testing.T, path string, png []byte) {
 		return
 	}
 	t.Logf("screenshot written to %s", path)
+}
+
+// newChromium starts the Chromium named by USER_REGISTRY_TEST_CHROMIUM
+// (the test is skipped without it) and returns a tab's context, closed at
+// the end of the test.
+func newChromium(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Context {
+	t.Helper()
+	bin := os.Getenv("USER_REGISTRY_TEST_CHROMIUM")
+	if bin == "" {
+		t.Skip("USER_REGISTRY_TEST_CHROMIUM not set")
+	}
+	opts = append([]chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(bin),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		// /dev/shm is small in containers; Chrome crashes when it fills.
+		chromedp.Flag("disable-dev-shm-usage", true),
+	}, opts...)
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	t.Cleanup(cancel)
+	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(ctx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(cancelTab)
+	return ctx
 }

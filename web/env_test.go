@@ -63,7 +63,7 @@ type envOption func(*Config, *provider.AccountsConfig)
 // newTestEnv builds the whole handler on the named backend ("sqlite+memory"
 // or "mysql+redis") with cheap argon2 parameters, and starts an
 // httptest.Server for it.
-func newTestEnv(t *testing.T, backend string, opts ...envOption) *testEnv {
+func newTestEnv(t testing.TB, backend string, opts ...envOption) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	env := &testEnv{}
@@ -153,7 +153,7 @@ func mustSessions(tb testing.TB, d provider.SessionDeps) *provider.Sessions {
 
 // freshTestDatabase creates a MySQL database of the test's own (dropped at
 // cleanup) and returns its DSN.
-func freshTestDatabase(t *testing.T) string {
+func freshTestDatabase(t testing.TB) string {
 	t.Helper()
 	u, err := url.Parse(os.Getenv("USER_REGISTRY_TEST_MYSQL"))
 	if err != nil {

@@ -1,53 +1,22 @@
 package web
 
 import (
-	"context"
-	"crypto/rand"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"user-registry/keys"
 	"user-registry/provider"
-	"user-registry/storage/memstore"
-	"user-registry/storage/sqlstore"
 )
 
 // BenchmarkTokenEndpoint: one client_credentials request through the whole
 // handler (routing, middleware, go-oauth2, HMAC check, cached client and
 // policy, per-client rate limit on, ES256 signature, response), without the
-// network. newTestEnv wants a *testing.T, so the server is built here.
+// network.
 func BenchmarkTokenEndpoint(b *testing.B) {
-	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	eph := memstore.New()
-	secretKey := make([]byte, 32)
-	rand.Read(secretKey)
-	mgr, err := keys.NewManager(db, keys.Config{Secret: secretKey})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := mgr.Ensure(ctx); err != nil {
-		b.Fatal(err)
-	}
-	tokens := keys.NewTokens(mgr, eph, keys.TokenConfig{Issuer: "https://issuer.example"})
-	policy := provider.NewDomainPolicy(db, false, nil)
-	clients := provider.NewClients(db, db, policy, tokens, secretKey, nil)
-	h := New(Config{Issuer: "https://issuer.example", Keys: mgr, Tokens: tokens, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: policy}, Policy: policy,
-		Clients: clients, Rate: eph.Rate(), LimitClient: "1000000000/1m", LimitIP: "0"})
-	c, secret, err := clients.Create(ctx, provider.ClientSpec{Domain: "example.com", Scopes: []string{"read", "write"}})
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := newOAuthEnv(b, "sqlite+memory", "1000000000/1m")
+	id, secret := e.client(b, provider.ClientSpec{Domain: "example.com", Scopes: []string{"read", "write"}})
+	h := e.Handler
 	body := "grant_type=client_credentials&scope=read"
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -55,7 +24,7 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 		for pb.Next() {
 			req := httptest.NewRequest(http.MethodPost, "/oauth2/token", strings.NewReader(body))
 			req.Header.Set("Content-Type", formCT)
-			req.SetBasicAuth(c.ID, secret)
+			req.SetBasicAuth(id, secret)
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != 200 {

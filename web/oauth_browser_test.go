@@ -1,14 +1,11 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -21,10 +18,7 @@ import (
 // must allow that redirect). Runs when USER_REGISTRY_TEST_CHROMIUM names
 // the browser binary.
 func TestBrowserCodeFlow(t *testing.T) {
-	bin := os.Getenv("USER_REGISTRY_TEST_CHROMIUM")
-	if bin == "" {
-		t.Skip("USER_REGISTRY_TEST_CHROMIUM not set")
-	}
+	ctx := newChromium(t)
 	e := newFlowEnv(t, "sqlite+memory")
 	rp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
@@ -37,14 +31,6 @@ func TestBrowserCodeFlow(t *testing.T) {
 	params := authParams(id, redirect, v)
 	params.Set("state", "br state/+")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	ctx, cancelAlloc := chromedp.NewExecAllocator(ctx, chromedp.ExecPath(bin), chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("headless", true), chromedp.Flag("no-sandbox", true), chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("no-first-run", true), chromedp.Flag("disable-dev-shm-usage", true))
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(ctx, chromedp.WithErrorf(t.Logf))
-	defer cancelTab()
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()

@@ -33,14 +33,14 @@ type oauthEnv struct {
 	clients *provider.Clients
 }
 
-func newOAuthEnv(t *testing.T, backend, limit string) oauthEnv {
+func newOAuthEnv(t testing.TB, backend, limit string) oauthEnv {
 	t.Helper()
 	env := newTestEnv(t, backend, withClients(limit))
 	return oauthEnv{env, env.Config.Clients}
 }
 
 // client registers a client and returns its id and secret.
-func (e oauthEnv) client(t *testing.T, spec provider.ClientSpec) (string, string) {
+func (e oauthEnv) client(t testing.TB, spec provider.ClientSpec) (string, string) {
 	t.Helper()
 	c, secret, err := e.clients.Create(context.Background(), spec)
 	if err != nil {
@@ -81,7 +81,7 @@ type answer struct {
 }
 
 // do sends a request to the test server; edit adjusts it (headers).
-func (e oauthEnv) do(t *testing.T, method, path, body, contentType string, edit func(*http.Request)) answer {
+func (e oauthEnv) do(t testing.TB, method, path, body, contentType string, edit func(*http.Request)) answer {
 	t.Helper()
 	req, err := http.NewRequest(method, e.Server.URL+path, strings.NewReader(body))
 	if err != nil {
@@ -111,7 +111,7 @@ func (e oauthEnv) do(t *testing.T, method, path, body, contentType string, edit 
 	return a
 }
 
-func (e oauthEnv) post(t *testing.T, path, body, contentType string, edit func(*http.Request)) answer {
+func (e oauthEnv) post(t testing.TB, path, body, contentType string, edit func(*http.Request)) answer {
 	t.Helper()
 	return e.do(t, http.MethodPost, path, body, contentType, edit)
 }

@@ -20,7 +20,7 @@ type flowEnv struct {
 
 const flowRedirect = "https://app.example/cb?tenant=7"
 
-func newFlowEnv(t *testing.T, backend string) flowEnv {
+func newFlowEnv(t testing.TB, backend string) flowEnv {
 	t.Helper()
 	e := flowEnv{oauthEnv: newOAuthEnv(t, backend, "0"), email: "alice@flow.example"}
 	if e.Config.CodeFlow == nil {
@@ -32,7 +32,7 @@ func newFlowEnv(t *testing.T, backend string) flowEnv {
 
 // codeClient registers an authorization_code client; public clients get
 // no secret.
-func (e flowEnv) codeClient(t *testing.T, spec provider.ClientSpec) (string, string) {
+func (e flowEnv) codeClient(t testing.TB, spec provider.ClientSpec) (string, string) {
 	t.Helper()
 	if spec.Domain == "" {
 		spec.Domain = "app.example"
@@ -50,7 +50,7 @@ func (e flowEnv) codeClient(t *testing.T, spec provider.ClientSpec) (string, str
 }
 
 // browser returns a signed-in page client.
-func (e flowEnv) browser(t *testing.T) *pageClient {
+func (e flowEnv) browser(t testing.TB) *pageClient {
 	t.Helper()
 	b := newPageClient(t, e.testEnv)
 	b.signIn(e.email, pagePassword)
@@ -93,7 +93,7 @@ func (b *pageClient) consent(p pageResp, action string) pageResp {
 
 // redirectQuery checks that p redirects to the registered URI base and
 // returns its query.
-func redirectQuery(t *testing.T, p pageResp, base string) url.Values {
+func redirectQuery(t testing.TB, p pageResp, base string) url.Values {
 	t.Helper()
 	if p.status != http.StatusSeeOther {
 		t.Fatalf("status %d, want 303; body:\n%s", p.status, p.body)
@@ -126,7 +126,7 @@ func (b *pageClient) getCode(params url.Values) string {
 }
 
 // exchange posts the authorization_code grant.
-func (e flowEnv) exchange(t *testing.T, id, secret string, form url.Values) answer {
+func (e flowEnv) exchange(t testing.TB, id, secret string, form url.Values) answer {
 	t.Helper()
 	form.Set("grant_type", "authorization_code")
 	var edit func(*http.Request)

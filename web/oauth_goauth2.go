@@ -26,12 +26,12 @@ import (
 //     and runs the checks that must come after authentication;
 //   - noTokenStore stores nothing: authority tokens are stateless (SPEC §5).
 //
-// What we keep out of go-oauth2 (see notes/token-endpoint-performance.md):
-// HandleTokenRequest and its request parsing (it reads the query string,
-// does not form-decode Basic credentials, and answers 401 for codes RFC 6749
-// §5.2 wants as 400), and ClientAuthorizedHandler/ClientScopeHandler, which
-// run before the secret is checked and would tell anonymous callers that a
-// domain is blocked or which scopes a client has.
+// What we keep out of go-oauth2: HandleTokenRequest and its request
+// parsing (it reads the query string, does not form-decode Basic
+// credentials, and answers 401 for codes RFC 6749 §5.2 wants as 400), and
+// ClientAuthorizedHandler/ClientScopeHandler, which run before the secret
+// is checked and would tell anonymous callers that a domain is blocked or
+// which scopes a client has.
 
 // newGoOAuth2 builds the go-oauth2 server for the grants enabled here.
 func newGoOAuth2(clients *provider.Clients, gen *authorityGenerator, ttl time.Duration) *goserver.Server {
@@ -42,8 +42,10 @@ func newGoOAuth2(clients *provider.Clients, gen *authorityGenerator, ttl time.Du
 	m.SetClientTokenCfg(&manage.Config{AccessTokenExp: ttl})
 	srv := goserver.NewServer(&goserver.Config{
 		TokenType: "Bearer",
-		// Only the grants in use (SEC-22); authorization_code and
-		// refresh_token join this list when the code flow lands.
+		// Only client_credentials goes through go-oauth2 (SEC-22: no other
+		// grant is enabled here); authorization_code and refresh_token are
+		// served by codeGrants (oauth_grants.go), which keeps their state in
+		// provider.CodeFlow.
 		AllowedGrantTypes: []oauth2.GrantType{oauth2.ClientCredentials},
 	}, m)
 	return srv

@@ -18,14 +18,14 @@ import (
 // cookie jar, no automatic redirects (tests assert each 303), and form
 // posts with the CSRF token scraped from the last pageResp.
 type pageClient struct {
-	t    *testing.T
+	t    testing.TB
 	base string
 	c    *http.Client
 	// header is added to every request (e.g. Sec-Fetch-Site).
 	header http.Header
 }
 
-func newPageClient(t *testing.T, env *testEnv) *pageClient {
+func newPageClient(t testing.TB, env *testEnv) *pageClient {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -98,7 +98,7 @@ func (b *pageClient) submit(from, action string, form url.Values) pageResp {
 
 var pageCSRFRE = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
-func scrapeCSRF(t *testing.T, body string) string {
+func scrapeCSRF(t testing.TB, body string) string {
 	t.Helper()
 	m := pageCSRFRE.FindStringSubmatch(body)
 	if m == nil {
@@ -117,7 +117,7 @@ func (b *pageClient) signIn(email, password string) {
 }
 
 // pageCreateUser signs a user up directly through the provider.
-func pageCreateUser(t *testing.T, env *testEnv, email, password string) {
+func pageCreateUser(t testing.TB, env *testEnv, email, password string) {
 	t.Helper()
 	if _, err := env.Accounts.Signup(context.Background(), provider.SignupInput{Email: email, Password: password}); err != nil {
 		t.Fatalf("signup %s: %v", email, err)
