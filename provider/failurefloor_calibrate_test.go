@@ -42,15 +42,17 @@ func TestCalibrateFailureFloorArithmetic(t *testing.T) {
 		{"pbkdf2:sha256:1000$salt$" + strings.Repeat("00", 32), 10},
 		{"scrypt:16:8:1$salt$" + strings.Repeat("00", scryptKeyLen), 1},
 	}
+	const ms = time.Millisecond
 	for _, tt := range []struct {
-		name  string
-		steps []time.Duration // dummy argon2id, pbkdf2 (counts 10 times), scrypt
+		name string
+		// Two runs per kind: dummy argon2id, pbkdf2 (counts 10 times), scrypt.
+		steps []time.Duration
 		want  time.Duration
 	}{
-		{"scaled pbkdf2 slowest", []time.Duration{30 * time.Millisecond, 32 * time.Millisecond, 200 * time.Millisecond}, 400 * time.Millisecond},
-		{"scrypt slowest", []time.Duration{30 * time.Millisecond, 8 * time.Millisecond, 160 * time.Millisecond}, 200 * time.Millisecond},
-		{"argon2id slowest", []time.Duration{80 * time.Millisecond, 4 * time.Millisecond, 60 * time.Millisecond}, 100 * time.Millisecond},
-		{"capped", []time.Duration{30 * time.Millisecond, 90 * time.Millisecond, 200 * time.Millisecond}, MaxFailureFloor},
+		{"scaled pbkdf2 slowest", []time.Duration{30 * ms, 30 * ms, 32 * ms, 50 * ms, 200 * ms, 200 * ms}, 400 * ms},
+		{"scrypt slowest, its fastest run", []time.Duration{30 * ms, 30 * ms, 8 * ms, 8 * ms, 400 * ms, 160 * ms}, 200 * ms},
+		{"argon2id slowest", []time.Duration{90 * ms, 80 * ms, 4 * ms, 4 * ms, 60 * ms, 60 * ms}, 100 * ms},
+		{"capped", []time.Duration{30 * ms, 30 * ms, 90 * ms, 90 * ms, 200 * ms, 200 * ms}, MaxFailureFloor},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := &steppingClock{now: time.Unix(0, 0), steps: tt.steps}
@@ -59,7 +61,7 @@ func TestCalibrateFailureFloorArithmetic(t *testing.T) {
 				t.Fatalf("calibrate = %v, %v; want %v", got, err, tt.want)
 			}
 			if clk.reads != 2*len(tt.steps) {
-				t.Fatalf("%d clock readings, want %d (one span per kind)", clk.reads, 2*len(tt.steps))
+				t.Fatalf("%d clock readings, want %d (two spans per kind)", clk.reads, 2*len(tt.steps))
 			}
 		})
 	}
