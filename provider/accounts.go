@@ -45,9 +45,17 @@ type AccountsConfig struct {
 	// mailer is configured (SPEC §3a). Use DefaultAccountsConfig to get
 	// true; the zero value means "the mail flow verifies".
 	ActivateAtSignup bool
+	// FailureFloor is the least time a failed password check (unknown
+	// address, wrong password, unusable hash) takes, from its start, so
+	// the time does not tell which accounts exist or were imported
+	// (SEC-26, SEC-75; see failurefloor.go). serve sets it from
+	// Hasher.CalibrateFailureFloor. 0 means no floor; more than
+	// MaxFailureFloor means MaxFailureFloor.
+	FailureFloor time.Duration
 	// Sleep waits d or until ctx ends; nil means a wall-clock timer. It is
-	// used only for the ≤ 1 s pause after a not-before (see LogoutAll);
-	// tests with a fake clock inject one that advances it.
+	// used for the ≤ 1 s pause after a not-before (see LogoutAll) and to
+	// hold failed logins to FailureFloor; tests with a fake clock inject
+	// one that advances it.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
@@ -91,6 +99,7 @@ func (c AccountsConfig) withDefaults() (AccountsConfig, error) {
 	if c.LoginLimit == "" {
 		c.LoginLimit = DefaultLoginLimit
 	}
+	c.FailureFloor = min(max(c.FailureFloor, 0), MaxFailureFloor)
 	if c.Sleep == nil {
 		c.Sleep = realSleep
 	}

@@ -30,8 +30,10 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair
 //     concurrent guesses cannot all pass the check before any is counted),
 //     a locked account costs no hashing, and an attempt that does not end
 //     in a wrong password or unknown user is refunded (see limitedCheck).
-//   - An unknown or unparsable address still hashes against a dummy, so it
-//     takes as long as a wrong password (SEC-26).
+//   - An unknown or unparsable address still hashes against a dummy, and
+//     every failure lasts at least FailureFloor, so the time tells neither
+//     whether the account exists nor whether it holds an imported legacy
+//     hash (SEC-26, SEC-75; see limitedCheck).
 //   - A match against a legacy or outdated hash stores a fresh argon2id hash
 //     (SEC-24, SEC-31); failing to store it is logged, not fatal.
 //   - With RequireVerified, an unverified user is refused after the password
@@ -88,14 +90,17 @@ func (a *Accounts) authenticate(ctx context.Context, canonical string, perr erro
 // limitedCheck runs a password check under the per-account failure limit
 // of key: the attempt is counted first (a full window refuses it with a
 // *RateLimitError before check runs), and given back unless check fails
-// with ErrWrongPassword or ErrUnknownUser. A refund the store cannot take
-// is logged: the check itself stands.
+// with ErrWrongPassword or ErrUnknownUser. Those failures are held until
+// the failure floor has passed since check began (holdFailure). A refund
+// the store cannot take is logged: the check itself stands.
 func limitedCheck(ctx context.Context, a *Accounts, key string, check func() (storage.User, error)) (storage.User, error) {
 	if _, err := a.loginRL.Allow(ctx, key); err != nil {
 		return storage.User{}, err
 	}
+	start := a.now()
 	u, err := check()
 	if errors.Is(err, ErrWrongPassword) || errors.Is(err, ErrUnknownUser) {
+		a.holdFailure(ctx, start)
 		return storage.User{}, err
 	}
 	if rerr := a.loginRL.Refund(ctx, key); rerr != nil {

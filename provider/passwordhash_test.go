@@ -122,6 +122,8 @@ func TestHasherMalformed(t *testing.T) {
 		"scrypt:1048576:8:1$salt$" + strings.Repeat("0", 128), // 1 GiB
 		"scrypt:16000:8:1$salt$" + strings.Repeat("0", 128),   // not a power of two
 		"scrypt:16384:8:1000$salt$" + strings.Repeat("0", 128),
+		"scrypt:1048576:1:64$salt$" + strings.Repeat("0", 128), // 128 MiB, 64 times
+		"scrypt:131072:8:8$salt$" + strings.Repeat("0", 128),   // 128 MiB, 8 times
 		"scrypt:16384:8$salt$" + strings.Repeat("0", 128),
 		"scrypt:16384:8:1$salt$" + strings.Repeat("0", 64),
 		"sha256$salt$" + strings.Repeat("0", 64), // werkzeug < 2.3 plain digest: unsupported

@@ -36,6 +36,12 @@ const (
 	maxScryptRP       = 64        // r·p scales time linearly
 	scryptKeyLen      = 64
 	maxWerkzeugDigest = 128 // bytes of the stored digest
+
+	// maxScryptWork bounds 128·N·r·p, the bytes scrypt mixes, and so its
+	// time: the memory bound alone let p = 64 repeat a 128 MiB pass 64
+	// times (minutes per login). 256 MiB is 8× werkzeug's default
+	// 32768:8:1, as maxPBKDF2Iter is 5× its largest default (1,000,000).
+	maxScryptWork = 256 << 20
 )
 
 // werkzeugHash is a parsed legacy hash.
@@ -107,7 +113,7 @@ func parseWerkzeug(s string) (werkzeugHash, error) {
 			w.n, w.r, w.p = n, r, p
 		}
 		if w.n < 2 || w.n&(w.n-1) != 0 || w.r*w.p > maxScryptRP ||
-			128*w.n*w.r > maxScryptMemory || len(digest) != scryptKeyLen {
+			128*w.n*w.r > maxScryptMemory || 128*w.n*w.r*w.p > maxScryptWork || len(digest) != scryptKeyLen {
 			return w, ErrMalformedHash
 		}
 	default:

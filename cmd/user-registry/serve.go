@@ -158,8 +158,12 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	acfg.ActivateAtSignup = mailer == nil // with mail, the verification link activates (SPEC §3a)
-	accounts, err := provider.NewAccounts(db, policy, provider.NewHasher(provider.DefaultArgon2Params(), 0),
-		tokens, eph, eph, eph.Rate(), acfg, nil, log)
+	hasher := provider.NewHasher(provider.DefaultArgon2Params(), 0)
+	if acfg.FailureFloor, err = hasher.CalibrateFailureFloor(ctx); err != nil {
+		return nil, nil, err
+	}
+	log.Info("failed logins held to a floor", "failure_floor", acfg.FailureFloor)
+	accounts, err := provider.NewAccounts(db, policy, hasher, tokens, eph, eph, eph.Rate(), acfg, nil, log)
 	if err != nil {
 		return nil, nil, err
 	}
