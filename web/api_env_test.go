@@ -51,9 +51,8 @@ func newLocalAPI(tb testing.TB, eph ephemeralStore, dbDown *atomic.Bool, opts ..
 	acfg := provider.DefaultAccountsConfig(issuer)
 	cfg := Config{
 		Issuer: issuer, Keys: km, Tokens: tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
-		Users: users, Domains: db, Policy: policy, Rate: eph.Rate(),
+		Users: users, Domains: db, Policy: policy,
 		Sessions: mustSessions(tb, provider.SessionDeps{Store: eph, Revocations: eph, Users: users}),
-		LimitIP:  "0", LimitClient: "0",
 	}
 	for _, o := range opts {
 		o(&cfg, &acfg)

@@ -42,8 +42,16 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 	tokens := keys.NewTokens(mgr, eph, keys.TokenConfig{Issuer: "https://issuer.example"})
 	policy := provider.NewDomainPolicy(db, false, nil)
 	clients := provider.NewClients(db, db, policy, tokens, secretKey, nil)
+	limit, err := provider.NewRateLimiter(eph.Rate(), "1000000000/1m")
+	if err != nil {
+		b.Fatal(err)
+	}
+	auth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: limit})
+	if err != nil {
+		b.Fatal(err)
+	}
 	h := New(Config{Issuer: "https://issuer.example", Keys: mgr, Tokens: tokens, Domains: db, Policy: policy,
-		Clients: clients, Rate: eph.Rate(), LimitClient: "1000000000/1m", LimitIP: "0"})
+		Clients: clients, ClientAuth: auth})
 	c, secret, err := clients.Create(ctx, provider.ClientSpec{Domain: "example.com", Scopes: []string{"read", "write"}})
 	if err != nil {
 		b.Fatal(err)
