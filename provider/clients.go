@@ -236,12 +236,13 @@ func dedupe(in []string) []string {
 	return out
 }
 
-// Authenticate checks a client's credentials (client_secret_basic or
-// client_secret_post). Unknown ids, wrong secrets and public clients (which
-// have no secret) all return ErrBadClient after the same hash computation. A
-// store failure is returned wrapped (storage.ErrUnavailable → 503). The
-// returned record shares its slices with the cache: read it, never modify.
-func (s *Clients) Authenticate(ctx context.Context, id, secret string) (storage.Client, error) {
+// authenticate checks a client's secret for ClientAuth, the one place
+// client credentials are checked. Unknown ids, wrong secrets and public
+// clients (which have no secret) all return ErrBadClient after the same
+// hash computation. A store failure is returned wrapped
+// (storage.ErrUnavailable → 503). The returned record shares its slices
+// with the cache: read it, never modify.
+func (s *Clients) authenticate(ctx context.Context, id, secret string) (storage.Client, error) {
 	c, err := s.Lookup(ctx, id)
 	if errors.Is(err, ErrBadClient) {
 		s.hasher.equal(secret, nil)
@@ -250,15 +251,15 @@ func (s *Clients) Authenticate(ctx context.Context, id, secret string) (storage.
 	if err != nil {
 		return storage.Client{}, err
 	}
-	if !s.VerifySecret(c, secret) {
+	if !s.verifySecret(c, secret) {
 		return storage.Client{}, ErrBadClient
 	}
 	return c, nil
 }
 
-// VerifySecret reports in constant time whether secret is c's secret. A
+// verifySecret reports in constant time whether secret is c's secret. A
 // public client has none, so every secret is wrong for it.
-func (s *Clients) VerifySecret(c storage.Client, secret string) bool {
+func (s *Clients) verifySecret(c storage.Client, secret string) bool {
 	if c.Public {
 		s.hasher.equal(secret, nil)
 		return false

@@ -70,6 +70,20 @@ func TestCreateValidation(t *testing.T) {
 func TestAuthenticateAndCache(t *testing.T) {
 	ctx := context.Background()
 	cs, st, clk, _ := newClients(t)
+	auth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: cs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// authenticate presents id and secret as client_secret_post (method
+	// none without a secret) where public clients are not accepted.
+	authenticate := func(id, secret string) error {
+		method := provider.AuthSecretPost
+		if secret == "" {
+			method = provider.AuthNone
+		}
+		_, err := auth.Authenticate(ctx, provider.ClientCredentials{ID: id, Secret: secret, Method: method}, provider.UseIntrospect)
+		return err
+	}
 	c, secret, err := cs.Create(ctx, provider.ClientSpec{Domain: "example.com", Admin: true})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +104,7 @@ func TestAuthenticateAndCache(t *testing.T) {
 		{"empty", "", "", false},
 		{"public", pub.ID, "", false},
 	} {
-		_, err := cs.Authenticate(ctx, tc.id, tc.secret)
+		err := authenticate(tc.id, tc.secret)
 		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, provider.ErrBadClient)) {
 			t.Fatalf("%s: err = %v", tc.name, err)
 		}
@@ -100,11 +114,11 @@ func TestAuthenticateAndCache(t *testing.T) {
 	if err := st.DeleteClient(ctx, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cs.Authenticate(ctx, c.ID, secret); err != nil {
+	if err := authenticate(c.ID, secret); err != nil {
 		t.Fatalf("within TTL: %v", err)
 	}
 	clk.Advance(provider.ClientCacheTTL)
-	if _, err := cs.Authenticate(ctx, c.ID, secret); !errors.Is(err, provider.ErrBadClient) {
+	if err := authenticate(c.ID, secret); !errors.Is(err, provider.ErrBadClient) {
 		t.Fatalf("after TTL: %v", err)
 	}
 }

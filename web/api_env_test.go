@@ -51,9 +51,9 @@ func newLocalAPI(tb testing.TB, eph ephemeralStore, dbDown *atomic.Bool, opts ..
 	acfg := provider.DefaultAccountsConfig(issuer)
 	cfg := Config{
 		Issuer: issuer, Keys: km, Tokens: tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
-		Users: users, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: policy}, Policy: policy, Rate: eph.Rate(),
+		Users: users, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: policy}, Policy: policy,
 		Sessions: mustSessions(tb, provider.SessionDeps{Store: eph, Revocations: eph, Users: users}),
-		LimitIP:  "0", LimitClient: "0",
+		Ready:    map[string]Pinger{"sessions": eph},
 	}
 	for _, o := range opts {
 		o(&cfg, &acfg)

@@ -81,7 +81,7 @@ func TestAPIConcurrentSignup(t *testing.T) {
 	for _, b := range backendsUnderTest(t) {
 		t.Run(b, func(t *testing.T) {
 			env := newTestEnv(t, b, func(c *Config, _ *provider.AccountsConfig) {
-				c.LimitIP = "120/1m"
+				c.IPLimit = envLimiter(c, "120/1m")
 				c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 			})
 			body := jsonBody(map[string]string{"email": "Race@Example.com", "password": testPassword})

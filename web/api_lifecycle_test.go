@@ -297,7 +297,7 @@ func TestLifecycleRateLimits(t *testing.T) {
 					}
 				}
 			}
-			ipEnv := newMailEnv(t, b, "0", func(c *Config, _ *provider.AccountsConfig) { c.LimitIP = "2/1m" })
+			ipEnv := newMailEnv(t, b, "0", func(c *Config, _ *provider.AccountsConfig) { c.IPLimit = envLimiter(c, "2/1m") })
 			for i := range 3 {
 				r := call(t, ipEnv.Handler, "POST", "/password/forgot", jsonBody(map[string]string{"email": "x" + string(rune('a'+i)) + "@example.com"}), withRemote("192.0.2.7:1234"))
 				if i < 2 && r.Status != 202 || i == 2 && r.Status != 429 {

@@ -113,10 +113,9 @@ func newTestEnv(t testing.TB, backend string, opts ...envOption) *testEnv {
 	acfg := provider.DefaultAccountsConfig(issuer)
 	cfg := Config{
 		Issuer: issuer, Keys: env.Keys, Tokens: env.Tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
-		Users: db, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: env.Policy}, Policy: env.Policy, Rate: env.Eph.Rate(),
+		Users: db, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: env.Policy}, Policy: env.Policy,
 		Sessions: mustSessions(t, provider.SessionDeps{Store: env.Eph, Revocations: env.Eph, Users: db}),
-		LimitIP:  "0", LimitClient: "0",
-		Ready: map[string]Pinger{"database": db, "sessions": env.Eph},
+		Ready:    map[string]Pinger{"database": db, "sessions": env.Eph},
 	}
 	for _, o := range opts {
 		o(&cfg, &acfg)
@@ -139,6 +138,22 @@ func newTestEnv(t testing.TB, backend string, opts ...envOption) *testEnv {
 	env.Server.Start()
 	t.Cleanup(env.Server.Close)
 	return env
+}
+
+// envLimiter builds a rate limiter for an option (limitIP, withClients)
+// over the rate store of the test server being built: its ephemeral store,
+// which newTestEnv registers as the "sessions" backend of /readyz, so the
+// limits count in Redis on the mysql+redis backend as in production.
+func envLimiter(c *Config, spec string) *provider.RateLimiter {
+	var store storage.RateStore
+	if eph, ok := c.Ready["sessions"].(ephemeralStore); ok {
+		store = eph.Rate()
+	}
+	rl, err := provider.NewRateLimiter(store, spec)
+	if err != nil {
+		panic(fmt.Sprintf("test rate limit %q: %v", spec, err))
+	}
+	return rl
 }
 
 // mustSessions builds the browser-session service of a test server.

@@ -137,52 +137,6 @@ func TestBackendDownAnswers(t *testing.T) {
 	}
 }
 
-// TestLimiterUnusableAnswers: a rate limit that cannot be built (a wiring
-// bug cmd's flag checks should prevent) refuses its routes in every body
-// shape the way an outage does: 503, Retry-After: 1, one log line.
-func TestLimiterUnusableAnswers(t *testing.T) {
-	logs := &lockedBuffer{}
-	h := newLocalAPI(t, memstore.New(), nil, withClients("nonsense"), func(c *Config, _ *provider.AccountsConfig) {
-		c.LimitIP = "nonsense"
-		c.Log = slog.New(slog.NewTextHandler(logs, nil))
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	browser := newPageClient(t, &testEnv{Server: srv})
-	post := func(path, ct, body string) pageResp {
-		req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", ct)
-		return browser.do(req)
-	}
-	for _, tc := range []struct {
-		name, contentType string
-		send              func() pageResp
-	}{
-		{"json api", "application/json", func() pageResp {
-			return post("/login", "application/json", jsonBody(map[string]string{"email": "a@example.com", "password": testPassword}))
-		}},
-		{"oauth", "application/json", func() pageResp {
-			return post("/authority-token", formCT, "grant_type=client_credentials&client_id=x&client_secret=y")
-		}},
-		{"page", "text/html; charset=utf-8", func() pageResp {
-			return browser.submit("/login", "/login", url.Values{"email": {"a@example.com"}, "password": {testPassword}})
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			logs.Reset()
-			p := tc.send()
-			if p.status != http.StatusServiceUnavailable || p.header.Get("Retry-After") != "1" || p.header.Get("Content-Type") != tc.contentType {
-				t.Errorf("= %d Retry-After %q %q, want 503, 1, %s", p.status, p.header.Get("Retry-After"), p.header.Get("Content-Type"), tc.contentType)
-			}
-			if n := strings.Count(logs.String(), `msg="backend unavailable"`); n != 1 {
-				t.Errorf("%d log lines, want 1:\n%s", n, logs.String())
-			}
-		})
-	}
-}
 
 // outageStore is a flakyStore whose rate counters fail too, as they do
 // when the one Redis behind all three is gone.

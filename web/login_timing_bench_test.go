@@ -62,8 +62,8 @@ func BenchmarkLoginFailureTiming(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := New(Config{Issuer: issuer, Keys: mgr, Tokens: tokens, Accounts: accounts, Users: db, Domains: db,
-		Policy: policy, Sessions: eph, Rate: eph.Rate(), LimitIP: "0", LimitClient: "0", GenericLoginErrors: true})
+	h := New(Config{Issuer: issuer, Keys: mgr, Tokens: tokens, Accounts: accounts, Users: db,
+		Policy: policy, GenericLoginErrors: true})
 	if _, err := accounts.Signup(ctx, provider.SignupInput{Email: "ann@example.com", Password: testPassword}); err != nil {
 		b.Fatal(err)
 	}

@@ -16,14 +16,19 @@ import (
 	"user-registry/storage"
 )
 
-// withClients wires a provider.Clients into the test server, over the
-// env's database, policy and token service.
+// withClients wires a provider.Clients and its provider.ClientAuth, with
+// the per-client limit (N/DURATION, "0" = off), into the test server, over
+// the env's database, policy and token service.
 func withClients(limit string) envOption {
 	key := make([]byte, 32)
 	rand.Read(key)
 	return func(c *Config, _ *provider.AccountsConfig) {
 		c.Clients = provider.NewClients(c.Users.(storage.ClientStore), c.Users, c.Policy, c.Tokens.(*keys.Tokens), key, nil)
-		c.LimitClient = limit
+		auth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: c.Clients, Limit: envLimiter(c, limit)})
+		if err != nil {
+			panic(err)
+		}
+		c.ClientAuth = auth
 	}
 }
 

@@ -13,28 +13,23 @@ import (
 // and refresh models keep state we keep in provider.CodeFlow (hashed
 // single-use codes, refresh families with reuse detection).
 type codeGrants struct {
-	flow    *provider.CodeFlow
-	clients *provider.Clients
-	limit   *provider.RateLimiter // per client, shared with client_credentials
+	flow *provider.CodeFlow
+	auth *provider.ClientAuth
 }
 
 // newCodeGrants returns nil when the code flow is not configured; the
 // token endpoint then answers unsupported_grant_type for both grants.
-func (s *server) newCodeGrants(limit *provider.RateLimiter) *codeGrants {
-	if s.cfg.CodeFlow == nil || s.cfg.Clients == nil {
+func (s *server) newCodeGrants() *codeGrants {
+	if s.cfg.CodeFlow == nil || s.cfg.ClientAuth == nil {
 		return nil
 	}
-	return &codeGrants{flow: s.cfg.CodeFlow, clients: s.cfg.Clients, limit: limit}
+	return &codeGrants{flow: s.cfg.CodeFlow, auth: s.cfg.ClientAuth}
 }
 
 // serve runs one grant and writes the answer.
 func (g *codeGrants) serve(w http.ResponseWriter, r *http.Request, log *slog.Logger, req *tokenRequest) {
 	ctx := r.Context()
-	c, err := authenticateClient(ctx, g.clients, req, true)
-	if err == nil {
-		// Counted after authentication, like client_credentials.
-		_, err = g.limit.Allow(ctx, "client:"+c.ID)
-	}
+	c, err := g.auth.Authenticate(ctx, req.client, provider.UseCodeGrant)
 	var out provider.CodeTokens
 	if err == nil {
 		if req.grantType == provider.GrantAuthorizationCode {

@@ -39,7 +39,7 @@ func (e *tokenInfoEndpoints) introspect(w http.ResponseWriter, r *http.Request) 
 		writeOAuthError(w, r, e.log, err)
 		return
 	}
-	caller, err := authenticateClient(r.Context(), e.clients, &f.client, false)
+	caller, err := e.auth.Authenticate(r.Context(), f.client, provider.UseIntrospect)
 	if err != nil {
 		writeOAuthError(w, r, e.log, err)
 		return

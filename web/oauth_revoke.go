@@ -2,7 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // routesTokenInfo registers /userinfo and, when clients are configured,
@@ -22,10 +20,10 @@ func (s *server) routesTokenInfo(r *mux.Router) {
 	}
 	r.Handle("/userinfo", &userinfoEndpoint{log: s.log, tokens: s.tokens, accounts: s.cfg.Accounts}).
 		Methods(http.MethodGet, http.MethodPost)
-	if s.cfg.Clients == nil {
+	if s.cfg.ClientAuth == nil {
 		return
 	}
-	ti := &tokenInfoEndpoints{log: s.log, clients: s.cfg.Clients, accounts: s.cfg.Accounts, issuer: s.cfg.Issuer}
+	ti := &tokenInfoEndpoints{log: s.log, auth: s.cfg.ClientAuth, accounts: s.cfg.Accounts, issuer: s.cfg.Issuer}
 	r.HandleFunc("/oauth2/revoke", ti.revoke).Methods(http.MethodPost)
 	r.HandleFunc("/oauth2/introspect", ti.introspect).Methods(http.MethodPost)
 	s.oauthWrongMethod(r, "POST", "/oauth2/revoke", "/oauth2/introspect")
@@ -36,7 +34,7 @@ func (s *server) routesTokenInfo(r *mux.Router) {
 // query string (SEC-22) — and authenticate the calling client first.
 type tokenInfoEndpoints struct {
 	log      *slog.Logger
-	clients  *provider.Clients
+	auth     *provider.ClientAuth
 	accounts *provider.Accounts
 	issuer   string // iss of every token we issue (refresh tokens carry none)
 }
@@ -49,7 +47,7 @@ type tokenForm struct {
 	// one), and RFC 7009 §2.1 / RFC 7662 §2.1 let the server search every
 	// type whatever the hint says.
 	hint   string
-	client tokenRequest // client credentials, as on the token endpoint
+	client provider.ClientCredentials // as on the token endpoint
 }
 
 // readTokenForm parses the body of a revocation or introspection request.
@@ -66,9 +64,11 @@ func readTokenForm(r *http.Request) (tokenForm, error) {
 	// readTokenRequest checks the Content-Type, the size, the form syntax,
 	// repeated credentials and the Basic header; it reads the body again.
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	if f.client, err = readTokenRequest(r, false); err != nil {
+	req, err := readTokenRequest(r, false)
+	if err != nil {
 		return f, err
 	}
+	f.client = req.client
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
 		return f, provider.InvalidRequest("Malformed form body")
@@ -88,36 +88,6 @@ func readTokenForm(r *http.Request) (tokenForm, error) {
 	return f, nil
 }
 
-// authenticateClient identifies the calling client of a token,
-// revocation or introspection request: a confidential client by its secret
-// (client_secret_basic or client_secret_post); a public client by
-// client_id alone when allowPublic (auth method none: RFC 7009 §2.1, RFC
-// 6749 §2.3; public clients have no credentials, and PKCE and the binding
-// of refresh tokens protect the grants). A confidential client that sends
-// no secret, a public client that sends one, and unknown ids fail. Returns
-// provider.ErrBadClient (401 invalid_client) or a store error.
-func authenticateClient(ctx context.Context, clients *provider.Clients, req *tokenRequest, allowPublic bool) (storage.Client, error) {
-	if req.clientID == "" {
-		return storage.Client{}, provider.ErrBadClient
-	}
-	if req.clientSecret != "" {
-		return clients.Authenticate(ctx, req.clientID, req.clientSecret)
-	}
-	if !allowPublic {
-		// Same hash work as a wrong secret, so the answer time does not
-		// tell public clients from confidential ones.
-		return clients.Authenticate(ctx, req.clientID, "")
-	}
-	c, err := clients.Lookup(ctx, req.clientID)
-	if err != nil {
-		return storage.Client{}, err
-	}
-	if !c.Public {
-		return storage.Client{}, provider.ErrBadClient
-	}
-	return c, nil
-}
-
 // revoke is POST /oauth2/revoke (RFC 7009, SEC-14). Every token the client
 // may not or need not revoke — unknown, malformed, expired, already
 // revoked, another client's — gets the same 200 with an empty body; only
@@ -129,7 +99,7 @@ func (e *tokenInfoEndpoints) revoke(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, e.log, err)
 		return
 	}
-	c, err := authenticateClient(r.Context(), e.clients, &f.client, true)
+	c, err := e.auth.Authenticate(r.Context(), f.client, provider.UseRevoke)
 	if err != nil {
 		writeOAuthError(w, r, e.log, err)
 		return

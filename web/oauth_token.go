@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"mime"
@@ -10,22 +9,17 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-oauth2/oauth2/v4"
-	goserver "github.com/go-oauth2/oauth2/v4/server"
-
-	"user-registry/keys"
 	"user-registry/provider"
 )
 
 // tokenRequest is a parsed token request. Only the POST body and the
 // Authorization header are read — never the query string (SEC-22).
 type tokenRequest struct {
-	grantType    string
-	clientID     string
-	clientSecret string
-	scope        string
-	domain       string   // optional; must be the client's own (SEC-21)
-	audience     []string // audience and resource (RFC 8707) values
+	grantType string
+	client    provider.ClientCredentials
+	scope     string
+	domain    string   // optional; must be the client's own (SEC-21)
+	audience  []string // audience and resource (RFC 8707) values
 	// authorization_code and refresh_token grants (oauth_grants.go).
 	code, redirectURI, codeVerifier, refreshToken string
 }
@@ -33,7 +27,7 @@ type tokenRequest struct {
 // tokenEndpoint serves POST /oauth2/token and POST /authority-token.
 type tokenEndpoint struct {
 	log      *slog.Logger
-	srv      *goserver.Server
+	auth     *provider.ClientAuth
 	jsonBody bool        // /authority-token also takes a JSON body
 	grants   *codeGrants // authorization_code and refresh_token; nil: unsupported
 }
@@ -47,13 +41,13 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if req.grantType == "" && e.jsonBody {
 		req.grantType = provider.GrantClientCredentials
 	}
-	var claims keys.AccessClaims
-	var tok string
+	var tok provider.AuthorityToken
 	switch req.grantType {
 	case "":
 		err = provider.InvalidRequest("grant_type is required")
 	case provider.GrantClientCredentials:
-		tok, claims, err = e.clientCredentials(r.Context(), r, &req)
+		tok, err = e.auth.ClientCredentialsGrant(r.Context(), req.client,
+			provider.AuthorityRequest{Scope: req.scope, Domain: req.domain, Audience: req.audience})
 	case provider.GrantAuthorizationCode, provider.GrantRefreshToken:
 		if e.grants != nil {
 			e.grants.serve(w, r, e.log, &req)
@@ -68,39 +62,23 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, r, e.log, err)
 		return
 	}
-	writeTokenResponse(w, tok, claims)
-}
-
-// clientCredentials runs the grant through go-oauth2: it fetches the client,
-// checks the secret, refuses public clients and calls our generator, which
-// does the rest (authorityGenerator.Token).
-func (e *tokenEndpoint) clientCredentials(ctx context.Context, r *http.Request, req *tokenRequest) (string, keys.AccessClaims, error) {
-	if req.clientID == "" || req.clientSecret == "" {
-		return "", keys.AccessClaims{}, provider.ErrBadClient
-	}
-	slot := &issueSlot{req: req}
-	ti, err := e.srv.GetAccessToken(context.WithValue(ctx, issueSlotKey{}, slot), oauth2.ClientCredentials,
-		&oauth2.TokenGenerateRequest{ClientID: req.clientID, ClientSecret: req.clientSecret, Scope: req.scope, Request: r})
-	if err != nil {
-		return "", keys.AccessClaims{}, err
-	}
-	return ti.GetAccess(), slot.claims, nil
+	writeTokenResponse(w, tok)
 }
 
 // writeTokenResponse writes the RFC 6749 §5.1 success body. It is built by
 // hand: every value is ASCII that needs no JSON escaping (a JWS is
 // base64url and dots, scope tokens exclude '"' and '\', domains are
 // punycode), and this is the hottest response of the server.
-func writeTokenResponse(w http.ResponseWriter, tok string, c keys.AccessClaims) {
-	b := make([]byte, 0, len(tok)+len(c.Scope)+len(c.Domain)+96)
+func writeTokenResponse(w http.ResponseWriter, t provider.AuthorityToken) {
+	b := make([]byte, 0, len(t.AccessToken)+len(t.Scope)+len(t.Domain)+96)
 	b = append(b, `{"access_token":"`...)
-	b = append(b, tok...)
+	b = append(b, t.AccessToken...)
 	b = append(b, `","token_type":"Bearer","expires_in":`...)
-	b = strconv.AppendInt(b, int64(c.ExpiresAt.Sub(c.IssuedAt).Seconds()), 10)
+	b = strconv.AppendInt(b, int64(t.ExpiresIn.Seconds()), 10)
 	b = append(b, `,"scope":"`...)
-	b = append(b, c.Scope...)
+	b = append(b, t.Scope...)
 	b = append(b, `","domain":"`...)
-	b = append(b, c.Domain...)
+	b = append(b, t.Domain...)
 	b = append(b, "\"}\n"...)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -125,8 +103,7 @@ type authorityJSON struct {
 const maxFormBody = maxJSONBody
 
 // readTokenRequest parses the body (form, or JSON when allowed) and the
-// client credentials: client_secret_basic or client_secret_post, never
-// both (RFC 6749 §2.3: one method per request).
+// client credentials (clientCredentials).
 func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 	var req tokenRequest
 	var bodyID, bodySecret string
@@ -183,21 +160,39 @@ func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 		return req, provider.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")
 	}
 
-	id, secret, basic, err := basicCredentials(r)
+	creds, err := clientCredentials(r, bodyID, bodySecret)
 	if err != nil {
 		return req, err
 	}
+	req.client = creds
+	return req, nil
+}
+
+// clientCredentials extracts the client credentials of a token,
+// revocation or introspection request, for provider.ClientAuth to check:
+// client_secret_basic (the Authorization header) or client_secret_post
+// (client_id and client_secret in the body), never both (RFC 6749 §2.3: one
+// method per request); a client_id without a secret is method none. A new
+// method's parameters are read here, and checked in provider.ClientAuth.
+func clientCredentials(r *http.Request, bodyID, bodySecret string) (provider.ClientCredentials, error) {
+	id, secret, basic, err := basicCredentials(r)
+	if err != nil {
+		return provider.ClientCredentials{}, err
+	}
 	switch {
 	case basic && bodySecret != "":
-		return req, provider.InvalidRequest("Use one client authentication method: Basic or client_secret in the body, not both")
+		return provider.ClientCredentials{}, provider.InvalidRequest("Use one client authentication method: Basic or client_secret in the body, not both")
 	case basic && bodyID != "" && bodyID != id:
-		return req, provider.InvalidRequest("client_id does not match the Basic credentials")
+		return provider.ClientCredentials{}, provider.InvalidRequest("client_id does not match the Basic credentials")
+	case basic && secret != "":
+		return provider.ClientCredentials{ID: id, Secret: secret, Method: provider.AuthSecretBasic}, nil
 	case basic:
-		req.clientID, req.clientSecret = id, secret
+		return provider.ClientCredentials{ID: id, Method: provider.AuthNone}, nil
+	case bodySecret != "":
+		return provider.ClientCredentials{ID: bodyID, Secret: bodySecret, Method: provider.AuthSecretPost}, nil
 	default:
-		req.clientID, req.clientSecret = bodyID, bodySecret
+		return provider.ClientCredentials{ID: bodyID, Method: provider.AuthNone}, nil
 	}
-	return req, nil
 }
 
 // basicCredentials reads client_secret_basic: the id and secret are

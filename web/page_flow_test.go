@@ -279,7 +279,7 @@ func TestPageLoginErrors(t *testing.T) {
 
 // TestPageLoginIPLimit: form posts count against the per-IP budget too.
 func TestPageLoginIPLimit(t *testing.T) {
-	env := newTestEnv(t, "sqlite+memory", func(c *Config, _ *provider.AccountsConfig) { c.LimitIP = "2/1m" })
+	env := newTestEnv(t, "sqlite+memory", func(c *Config, _ *provider.AccountsConfig) { c.IPLimit = envLimiter(c, "2/1m") })
 	b := newPageClient(t, env)
 	var last pageResp
 	for range 3 {

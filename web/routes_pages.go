@@ -5,8 +5,6 @@ import (
 	"net/http"
 
 	"github.com/gorilla/mux"
-
-	"user-registry/provider"
 )
 
 // maxFormBytes bounds a form body, like the JSON API's 16 KiB.
@@ -18,12 +16,6 @@ type pages struct {
 	tmpl *pageTemplates
 	css  staticFile
 	cop  *http.CrossOriginProtection
-	// ipRL counts form posts to /login, /signup and / against the client
-	// IP's budget, under the same keys as the JSON API's ipLimit, so both
-	// share one budget per address. nil when --limit-ip is 0; ipErr is set
-	// when the limit could not be built (those posts then answer 503).
-	ipRL  *provider.RateLimiter
-	ipErr error
 }
 
 // routesPages registers the HTML pages of SPEC §8: GET pages, and POSTs of
@@ -35,15 +27,6 @@ func (s *server) routesPages(r *mux.Router) {
 	}
 	css := mustStylesheet()
 	p := &pages{tmpl: mustParseTemplates(css), css: css, cop: http.NewCrossOriginProtection()}
-	spec := s.cfg.LimitIP
-	if spec == "" {
-		spec = defaultLimitIP
-	}
-	if rl, err := provider.NewRateLimiter(s.cfg.Rate, spec); err != nil {
-		p.ipErr = errLimiterConfig
-	} else if rl.Enabled() {
-		p.ipRL = rl
-	}
 	s.pages = p
 
 	r.HandleFunc("/static/style.css", p.serveCSS).Methods(http.MethodGet, http.MethodHead)
@@ -99,15 +82,14 @@ func (s *server) formPost(next http.HandlerFunc) http.HandlerFunc {
 }
 
 // pageIPLimit counts a login or signup form post against the client IP's
-// budget (SPEC §3, SEC-38). The error (a *provider.RateLimitError, or one
-// wrapping storage.ErrUnavailable) is shown on the form by the caller.
+// budget (SPEC §3, SEC-38), with the limiter and keys of the JSON API's
+// ipLimit, so both share one budget per address. The error (a
+// *provider.RateLimitError, or one wrapping storage.ErrUnavailable) is shown
+// on the form by the caller.
 func (s *server) pageIPLimit(r *http.Request) error {
-	if s.pages.ipErr != nil {
-		return s.pages.ipErr
-	}
-	if s.pages.ipRL == nil {
+	if !s.cfg.IPLimit.Enabled() {
 		return nil
 	}
-	_, err := s.pages.ipRL.Allow(r.Context(), ipRateKey(clientIP(r, s.cfg.TrustedProxies)))
+	_, err := s.cfg.IPLimit.Allow(r.Context(), ipRateKey(clientIP(r, s.cfg.TrustedProxies)))
 	return err
 }

@@ -33,26 +33,29 @@ type Config struct {
 	// DomainAdmin changes the domain records for the admin API (SPEC §4);
 	// nil leaves /admin/domains out.
 	DomainAdmin *provider.DomainAdmin
-	// Clients registers and authenticates OAuth clients and issues
-	// authority tokens (SPEC §5); nil leaves /clients and the token
-	// endpoints out.
+	// Clients registers OAuth clients (SPEC §5); nil leaves /clients out.
 	Clients *provider.Clients
+	// ClientAuth authenticates the calling client of the token endpoints,
+	// /oauth2/revoke and /oauth2/introspect, applies the per-client rate
+	// limit and issues authority tokens (SPEC §5, §7); nil leaves those
+	// endpoints out.
+	ClientAuth *provider.ClientAuth
 	// CodeFlow serves /oauth2/authorize, the consent page and the
 	// authorization_code and refresh_token grants (SPEC §7); nil leaves
-	// them out. It needs Clients and the pages (Accounts, Sessions).
+	// them out. It needs the pages (Accounts, Sessions), and its grants
+	// at the token endpoint need ClientAuth.
 	CodeFlow *provider.CodeFlow
 	// Sessions owns browser sign-ins (create, validate, end); nil leaves
 	// the pages out.
 	Sessions *provider.Sessions
-	Rate     storage.RateStore // rate-limit counters shared by all nodes
+	// IPLimit is the per-client-IP limit (--limit-ip) on /login, /signup
+	// and /, JSON and form posts alike; nil: no limit.
+	IPLimit *provider.RateLimiter
 	// GenericLoginErrors selects --login-errors generic (SEC-27).
 	GenericLoginErrors bool
 	// TrustedProxies are the networks whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (SEC-38).
 	TrustedProxies []netip.Prefix
-	// LimitIP and LimitClient are the N/DURATION limits per client IP on
-	// /login, /signup and /, and per OAuth client on token requests.
-	LimitIP, LimitClient string
 	// TLS is true when the server terminates TLS itself (--tls-cert).
 	TLS bool
 	// Lifecycle sends verification and reset mails (SPEC §3a); nil (no

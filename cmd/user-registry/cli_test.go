@@ -115,6 +115,10 @@ func TestCommandLineErrors(t *testing.T) {
 		{"zero access ttl", []string{"USER_REGISTRY_ACCESS_TTL=0s"}, []string{"serve", "--addr", "127.0.0.1:0", dbArg}, 1, "--access-ttl"},
 		{"zero refresh ttl", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--refresh-ttl", "0"}, 1, "--refresh-ttl"},
 		{"negative key rotation", nil, []string{"keys", "rotate", dbArg, "--key-rotation", "-1h"}, 1, "--key-rotation"},
+		// A limit that cannot be built stops the server from starting,
+		// rather than letting it serve without the limit.
+		{"bad ip limit", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--limit-ip", "lots"}, 1, "--limit-ip"},
+		{"bad client limit", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--limit-client", "lots"}, 1, "--limit-client"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -179,6 +179,18 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
+	ipLimit, err := provider.NewRateLimiter(eph.Rate(), c.LimitIP)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--limit-ip: %w", err)
+	}
+	clientLimit, err := provider.NewRateLimiter(eph.Rate(), c.LimitClient)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--limit-client: %w", err)
+	}
+	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit})
+	if err != nil {
+		return nil, nil, err
+	}
 	lifecycle, stopMail, err := startLifecycle(mailer, accounts, eph, eph.Rate(), c.Issuer, log)
 	if err != nil {
 		return nil, nil, err
@@ -195,13 +207,12 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		DomainAdmin:        &provider.DomainAdmin{Store: db, Policy: policy},
 		Policy:             policy,
 		Clients:            clients,
+		ClientAuth:         clientAuth,
 		CodeFlow:           codeFlow,
 		Sessions:           sessions,
-		Rate:               eph.Rate(),
+		IPLimit:            ipLimit,
 		GenericLoginErrors: c.LoginErrors == "generic",
 		TrustedProxies:     proxies,
-		LimitIP:            c.LimitIP,
-		LimitClient:        c.LimitClient,
 		TLS:                c.TLSCert != "",
 		Lifecycle:          lifecycle,
 	}), stopMail, nil
