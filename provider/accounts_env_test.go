@@ -105,6 +105,7 @@ type acctEnv struct {
 	tokens *keys.Tokens
 	hasher *provider.Hasher
 	acc    *provider.Accounts
+	policy *provider.DomainPolicy
 }
 
 type envOpt func(*provider.AccountsConfig)
@@ -139,14 +140,24 @@ func newAcctEnvParams(t testing.TB, params provider.Argon2Params, opts ...envOpt
 	for _, o := range opts {
 		o(&cfg)
 	}
-	hasher := provider.NewHasher(params, 0)
-	policy := provider.NewDomainPolicy(store, false, clk.Now)
-	acc, err := provider.NewAccounts(store, policy, hasher, tokens, store, store,
-		newClockRate(clk.Now), cfg, clk.Now, nil)
+	e := &acctEnv{clk: clk, store: store, tokens: tokens, hasher: provider.NewHasher(params, 0),
+		policy: provider.NewDomainPolicy(store, false, clk.Now)}
+	acc, err := provider.NewAccounts(e.deps(cfg))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &acctEnv{clk: clk, store: store, tokens: tokens, hasher: hasher, acc: acc}
+	e.acc = acc
+	return e
+}
+
+// deps returns the dependencies of an Accounts over e's stores and clock
+// with configuration cfg and a rate store of its own, for tests that
+// build a variant (a failing store, a log to inspect).
+func (e *acctEnv) deps(cfg provider.AccountsConfig) provider.AccountDeps {
+	return provider.AccountDeps{
+		Users: e.store, Policy: e.policy, Hasher: e.hasher, Tokens: e.tokens, Refresh: e.store,
+		Revocations: e.store, Rate: newClockRate(e.clk.Now), Consents: e.store, Config: cfg, Now: e.clk.Now,
+	}
 }
 
 func acctStr(s string) *string { return &s }

@@ -13,7 +13,7 @@ import (
 
 	"user-registry/keys"
 	"user-registry/provider"
-	"user-registry/storage"
+	"user-registry/storage/sqlstore"
 )
 
 // withClients wires a provider.Clients into the test server, over the
@@ -22,7 +22,8 @@ func withClients(limit string) envOption {
 	key := make([]byte, 32)
 	rand.Read(key)
 	return func(c *Config, _ *provider.AccountsConfig) {
-		c.Clients = provider.NewClients(c.Users.(storage.ClientStore), c.Users, c.Policy, c.Tokens.(*keys.Tokens), key, nil)
+		db := c.Domains.(*sqlstore.Store) // the env's database
+		c.Clients = provider.NewClients(db, db, c.Policy, c.Tokens.(*keys.Tokens), key, nil)
 		c.LimitClient = limit
 	}
 }

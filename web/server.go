@@ -28,7 +28,6 @@ type Config struct {
 
 	// The user API and pages (SPEC §3, §8).
 	Accounts *provider.Accounts
-	Users    storage.UserStore
 	Domains  storage.DomainStore
 	Policy   *provider.DomainPolicy
 	// Clients registers and authenticates OAuth clients and issues

@@ -158,12 +158,29 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	acfg.ActivateAtSignup = mailer == nil // with mail, the verification link activates (SPEC §3a)
-	accounts, err := provider.NewAccounts(db, policy, provider.NewHasher(provider.DefaultArgon2Params(), 0),
-		tokens, eph, eph, eph.Rate(), acfg, nil, log)
+	links, stop, err := startMail(mailer, eph, c.Issuer, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	codeFlow, err := provider.NewCodeFlow(accounts, clients, eph, eph, eph, tokens, provider.CodeFlowConfig{Log: log})
+	defer func() {
+		if err != nil { // nothing is served: drain the queue now
+			stop()
+		}
+	}()
+	deps := provider.AccountDeps{
+		Users: db, Policy: policy, Hasher: provider.NewHasher(provider.DefaultArgon2Params(), 0), Tokens: tokens,
+		Refresh: eph, Revocations: eph, Rate: eph.Rate(), Consents: eph, Config: acfg, Log: log,
+	}
+	if mailer != nil {
+		deps.Verification = links
+	}
+	accounts, err := provider.NewAccounts(deps)
+	if err != nil {
+		return nil, nil, err
+	}
+	codeFlow, err := provider.NewCodeFlow(provider.CodeFlowDeps{
+		Accounts: accounts, Clients: clients, Store: eph, Revocations: eph, IDs: tokens, Log: log,
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -175,7 +192,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	lifecycle, stopMail, err := startLifecycle(mailer, accounts, eph, eph.Rate(), c.Issuer, log)
+	lifecycle, err := provider.NewLifecycle(provider.LifecycleDeps{Accounts: accounts, Links: links, Rate: eph.Rate(), Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -187,7 +204,6 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Tokens:             tokens,
 		JWKSMaxAge:         c.JWKSMaxAge,
 		Accounts:           accounts,
-		Users:              db,
 		Domains:            db,
 		Policy:             policy,
 		Clients:            clients,
@@ -200,5 +216,5 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		LimitClient:        c.LimitClient,
 		TLS:                c.TLSCert != "",
 		Lifecycle:          lifecycle,
-	}), stopMail, nil
+	}), stop, nil
 }
