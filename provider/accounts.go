@@ -13,7 +13,7 @@ import (
 
 // Defaults of AccountsConfig (SPEC §1, §3, §7).
 const (
-	DefaultAccessTTL       = 10 * time.Minute
+	DefaultAccessTTL       = keys.DefaultTokenTTL
 	DefaultRefreshTTL      = 168 * time.Hour
 	DefaultRefreshAbsolute = 720 * time.Hour
 	DefaultLoginClientID   = "user-registry"
@@ -120,56 +120,110 @@ type tokenService interface {
 // errors (see errors_accounts.go, ErrInvalidInput, storage.ErrUnavailable)
 // to responses. Safe for concurrent use.
 type Accounts struct {
-	users   storage.UserStore
-	policy  *DomainPolicy
-	hasher  *Hasher
-	tokens  tokenService
-	refresh storage.RefreshStore
-	rev     storage.RevocationStore
-	loginRL *RateLimiter
-	sleep   func(ctx context.Context, d time.Duration) error
-	cfg     AccountsConfig
-	now     func() time.Time
-	log     *slog.Logger
+	users        storage.UserStore
+	policy       *DomainPolicy
+	hasher       *Hasher
+	tokens       tokenService
+	refresh      storage.RefreshStore
+	rev          storage.RevocationStore
+	consents     consentEraser
+	verification verificationSender
+	loginRL      *RateLimiter
+	sleep        func(ctx context.Context, d time.Duration) error
+	cfg          AccountsConfig
+	now          func() time.Time
+	log          *slog.Logger
 }
 
-// NewAccounts wires the account service. rate is the rate-limit counter
-// store (shared by all nodes); it may be nil when cfg.LoginLimit is "0".
-// now nil means time.Now, log nil discards. The login limiter computes
-// Retry-After with now, which must therefore be the clock rate counts with
-// (the wall clock for the limiter library's stores).
-func NewAccounts(users storage.UserStore, policy *DomainPolicy, hasher *Hasher, tokens tokenService,
-	refresh storage.RefreshStore, rev storage.RevocationStore, rate storage.RateStore,
-	cfg AccountsConfig, now func() time.Time, log *slog.Logger) (*Accounts, error) {
-	cfg, err := cfg.withDefaults()
+// consentEraser is the part of storage.SessionStore that account deletion
+// needs: the code flow's consents are kept per user id.
+type consentEraser interface {
+	DeleteUserConsents(ctx context.Context, userID string) error
+}
+
+// verificationSender queues the verification mail of a new, unverified
+// user (*MailLinks).
+type verificationSender interface {
+	SendVerification(ctx context.Context, u storage.User) error
+}
+
+// AccountDeps are what Accounts is built from. Every store and service is
+// required except Rate (only with Config.LoginLimit "0") and Verification.
+type AccountDeps struct {
+	Users  storage.UserStore
+	Policy *DomainPolicy // decides which domains may sign up
+	Hasher *Hasher
+	// Tokens mints and verifies access tokens (*keys.Tokens).
+	Tokens tokenService
+	// Refresh keeps the refresh-token families (sessions).
+	Refresh storage.RefreshStore
+	// Revocations keeps revoked jti and sid entries and each user's
+	// not-before (logout, logout everywhere, password changes).
+	Revocations storage.RevocationStore
+	// Rate holds the per-account failed-login counters, shared by all
+	// nodes. The limiter computes Retry-After with Now, which must
+	// therefore be the clock Rate counts with (the wall clock for the
+	// limiter library's stores).
+	Rate storage.RateStore
+	// Consents are the code flow's approvals (the session store);
+	// DeleteAccount removes the deleted user's.
+	Consents consentEraser
+	// Verification queues the verification mail after a signup
+	// (*MailLinks); nil when no mailer is configured, and users are then
+	// activated at signup (Config.ActivateAtSignup).
+	Verification verificationSender
+	Config       AccountsConfig
+	Now          func() time.Time // nil means time.Now
+	Log          *slog.Logger     // nil discards
+}
+
+// NewAccounts wires the account service. It fails when a required
+// dependency is missing or the configuration is invalid (no login
+// audience, a bad login limit).
+func NewAccounts(d AccountDeps) (*Accounts, error) {
+	cfg, err := d.Config.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	if users == nil || policy == nil || hasher == nil || tokens == nil || refresh == nil || rev == nil {
+	if d.Users == nil || d.Policy == nil || d.Hasher == nil || d.Tokens == nil || d.Refresh == nil ||
+		d.Revocations == nil || d.Consents == nil {
 		return nil, errors.New("provider: accounts: missing dependency")
 	}
+	now, log := d.Now, d.Log
 	if now == nil {
 		now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rl, err := NewRateLimiter(rate, cfg.LoginLimit, WithRateClock(now))
+	rl, err := NewRateLimiter(d.Rate, cfg.LoginLimit, WithRateClock(now))
 	if err != nil {
 		return nil, fmt.Errorf("provider: accounts: login limit: %w", err)
 	}
 	return &Accounts{
-		users: users, policy: policy, hasher: hasher, tokens: tokens,
-		refresh: refresh, rev: rev, loginRL: rl, sleep: cfg.Sleep, cfg: cfg, now: now, log: log,
+		users: d.Users, policy: d.Policy, hasher: d.Hasher, tokens: d.Tokens, refresh: d.Refresh,
+		rev: d.Revocations, consents: d.Consents, verification: d.Verification, loginRL: rl,
+		sleep: cfg.Sleep, cfg: cfg, now: now, log: log,
 	}, nil
 }
 
-// Config returns the effective configuration (defaults applied).
-func (a *Accounts) Config() AccountsConfig { return a.cfg }
+// FirstParty admits the claims of a first-party token: one /login or
+// /refresh issued, for client LoginClientID. The account endpoints (/me,
+// /update, /password, /logout/all, /clients) call it, so that an app a
+// user let sign them in, whose token names the app as client, cannot read
+// or change the account; such apps have /userinfo, which honours their
+// scopes. Returns ErrForeignToken otherwise.
+func (a *Accounts) FirstParty(c keys.AccessClaims) error {
+	if c.ClientID != a.cfg.LoginClientID {
+		return ErrForeignToken
+	}
+	return nil
+}
 
-// Me returns the user userID (from a verified access token's sub).
-// Returns ErrUnauthenticated when the user no longer exists, or an error
-// wrapping storage.ErrUnavailable.
+// Me returns the user userID: the sub of a verified access token, or the
+// user an authorization code was issued to. Returns ErrUnauthenticated
+// when the user no longer exists, or an error wrapping
+// storage.ErrUnavailable.
 func (a *Accounts) Me(ctx context.Context, userID string) (storage.User, error) {
 	return a.user(ctx, userID)
 }

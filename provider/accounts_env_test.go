@@ -105,6 +105,7 @@ type acctEnv struct {
 	tokens *keys.Tokens
 	hasher *provider.Hasher
 	acc    *provider.Accounts
+	policy *provider.DomainPolicy
 }
 
 type envOpt func(*provider.AccountsConfig)
@@ -147,18 +148,28 @@ func newAcctEnvUsers(t testing.TB, params provider.Argon2Params, wrap func(stora
 	for _, o := range opts {
 		o(&cfg)
 	}
-	hasher := provider.NewHasher(params, 0)
-	policy := provider.NewDomainPolicy(store, false, clk.Now)
-	var users storage.UserStore = store
+	e := &acctEnv{clk: clk, store: store, tokens: tokens, hasher: provider.NewHasher(params, 0),
+		policy: provider.NewDomainPolicy(store, false, clk.Now)}
+	deps := e.deps(cfg)
 	if wrap != nil {
-		users = wrap(store)
+		deps.Users = wrap(store)
 	}
-	acc, err := provider.NewAccounts(users, policy, hasher, tokens, store, store,
-		newClockRate(clk.Now), cfg, clk.Now, nil)
+	acc, err := provider.NewAccounts(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &acctEnv{clk: clk, store: store, tokens: tokens, hasher: hasher, acc: acc}
+	e.acc = acc
+	return e
+}
+
+// deps returns the dependencies of an Accounts over e's stores and clock
+// with configuration cfg and a rate store of its own, for tests that
+// build a variant (a failing store, a log to inspect).
+func (e *acctEnv) deps(cfg provider.AccountsConfig) provider.AccountDeps {
+	return provider.AccountDeps{
+		Users: e.store, Policy: e.policy, Hasher: e.hasher, Tokens: e.tokens, Refresh: e.store,
+		Revocations: e.store, Rate: newClockRate(e.clk.Now), Consents: e.store, Config: cfg, Now: e.clk.Now,
+	}
 }
 
 func acctStr(s string) *string { return &s }

@@ -43,21 +43,23 @@ func TestAccountsStoreDown(t *testing.T) {
 	p := e.login(t, "ann@example.com", annPW)
 	c := mustVerify(t, e, p.AccessToken)
 
-	policy := provider.NewDomainPolicy(e.store, false, e.clk.Now)
 	cfg := provider.DefaultAccountsConfig(acctIssuer)
 	cfg.Sleep = e.clk.Sleep
-	usersDown, err := provider.NewAccounts(downUsers{e.store}, policy, e.hasher, e.tokens, e.store, e.store,
-		newClockRate(e.clk.Now), cfg, e.clk.Now, nil)
+	d := e.deps(cfg)
+	d.Users = downUsers{e.store}
+	usersDown, err := provider.NewAccounts(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	revDown, err := provider.NewAccounts(e.store, policy, e.hasher, e.tokens, e.store, downRevocations{e.store},
-		newClockRate(e.clk.Now), cfg, e.clk.Now, nil)
+	d = e.deps(cfg)
+	d.Revocations = downRevocations{e.store}
+	revDown, err := provider.NewAccounts(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rateDown, err := provider.NewAccounts(e.store, policy, e.hasher, e.tokens, e.store, e.store,
-		failingRate{}, cfg, e.clk.Now, nil)
+	d = e.deps(cfg)
+	d.Rate = failingRate{}
+	rateDown, err := provider.NewAccounts(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,11 +93,11 @@ func TestAccountsLogsNoSecrets(t *testing.T) {
 	var buf bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e := newAcctEnv(t)
-	policy := provider.NewDomainPolicy(e.store, false, e.clk.Now)
 	cfg := provider.DefaultAccountsConfig(acctIssuer)
 	cfg.Sleep = e.clk.Sleep
-	acc, err := provider.NewAccounts(e.store, policy, e.hasher, e.tokens, e.store, e.store,
-		newClockRate(e.clk.Now), cfg, e.clk.Now, log)
+	d := e.deps(cfg)
+	d.Log = log
+	acc, err := provider.NewAccounts(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,7 +18,7 @@ import (
 	"user-registry/storage"
 )
 
-// Defaults of CodeFlowConfig.
+// Defaults of CodeFlowDeps.
 const (
 	// DefaultCodeTTL is the lifetime of an authorization code (SEC-42:
 	// at most 60 s).
@@ -38,51 +38,86 @@ var ErrInvalidGrant error = &clientError{msg: "The authorization grant is invali
 
 func invalidGrant(msg string) error { return clientErrorf(ErrInvalidGrant, msg) }
 
-// CodeFlowConfig configures CodeFlow; zero values take the defaults.
-type CodeFlowConfig struct {
-	CodeTTL    time.Duration
-	ConsentTTL time.Duration
-	Now        func() time.Time // nil: time.Now
-	Log        *slog.Logger     // nil: discard
-}
-
 // idMinter is what the code flow needs of keys.Tokens for ID tokens.
 type idMinter interface {
 	MintIDFor(ctx context.Context, c keys.IDClaims, accessToken string) (string, keys.IDClaims, error)
 }
 
-// CodeFlow is the authorization code flow with PKCE for third-party apps
-// (SPEC §7): validating authorization requests, consent, codes, and the
-// authorization_code and refresh_token grants. Safe for concurrent use.
-type CodeFlow struct {
-	accounts *Accounts
-	clients  *Clients
-	sessions storage.SessionStore
-	refresh  storage.RefreshStore
-	rev      storage.RevocationStore
-	ids      idMinter
-	cfg      CodeFlowConfig
+// grantTokens is what the code flow needs of the account service
+// (*Accounts), all through its exported methods: the user a code was
+// issued to, the tokens of a grant, refresh rotation, and the end of a
+// session whose code was used twice.
+type grantTokens interface {
+	Me(ctx context.Context, userID string) (storage.User, error)
+	IssueTokensFor(ctx context.Context, u storage.User, g Grant) (TokenPair, error)
+	RefreshFor(ctx context.Context, refreshToken, clientID string, audience []string, scope string) (TokenPair, error)
+	EndSession(ctx context.Context, sid string) error
 }
 
-// NewCodeFlow wires the code flow. Every dependency is required.
-func NewCodeFlow(accounts *Accounts, clients *Clients, sessions storage.SessionStore, refresh storage.RefreshStore,
-	rev storage.RevocationStore, ids idMinter, cfg CodeFlowConfig) (*CodeFlow, error) {
-	if accounts == nil || clients == nil || sessions == nil || refresh == nil || rev == nil || ids == nil {
+// clientLookup finds the client of an authorization request (*Clients).
+type clientLookup interface {
+	Lookup(ctx context.Context, id string) (storage.Client, error)
+}
+
+// CodeFlowDeps are what CodeFlow is built from. Every service and store is
+// required; zero durations take the defaults.
+type CodeFlowDeps struct {
+	// Accounts issues the tokens of the code and refresh grants.
+	Accounts grantTokens
+	// Clients finds the client an authorization request names.
+	Clients clientLookup
+	// Store keeps codes and consents (the session store, shared by every
+	// node).
+	Store storage.SessionStore
+	// Revocations answers the user's not-before, which voids the codes of
+	// a session that signed out everywhere.
+	Revocations storage.RevocationStore
+	// IDs mints ID tokens (*keys.Tokens).
+	IDs        idMinter
+	CodeTTL    time.Duration    // at most (and by default) DefaultCodeTTL
+	ConsentTTL time.Duration    // zero means DefaultConsentTTL
+	Now        func() time.Time // nil means time.Now
+	Log        *slog.Logger     // nil discards
+}
+
+// CodeFlow is the authorization code flow with PKCE for third-party apps
+// (SPEC §7): validating authorization requests, the prompt decisions,
+// consent, codes, and the authorization_code and refresh_token grants.
+// Safe for concurrent use.
+type CodeFlow struct {
+	accounts   grantTokens
+	clients    clientLookup
+	sessions   storage.SessionStore
+	rev        storage.RevocationStore
+	ids        idMinter
+	codeTTL    time.Duration
+	consentTTL time.Duration
+	now        func() time.Time
+	log        *slog.Logger
+}
+
+// NewCodeFlow wires the code flow. It fails when a dependency is missing.
+func NewCodeFlow(d CodeFlowDeps) (*CodeFlow, error) {
+	if d.Accounts == nil || d.Clients == nil || d.Store == nil || d.Revocations == nil || d.IDs == nil {
 		return nil, errors.New("provider: code flow: missing dependency")
 	}
-	if cfg.CodeTTL <= 0 || cfg.CodeTTL > DefaultCodeTTL {
-		cfg.CodeTTL = DefaultCodeTTL
+	f := &CodeFlow{
+		accounts: d.Accounts, clients: d.Clients, sessions: d.Store, rev: d.Revocations, ids: d.IDs,
+		codeTTL: d.CodeTTL, consentTTL: d.ConsentTTL, now: d.Now, log: d.Log,
 	}
-	if cfg.ConsentTTL <= 0 {
-		cfg.ConsentTTL = DefaultConsentTTL
+	if f.codeTTL <= 0 || f.codeTTL > DefaultCodeTTL {
+		f.codeTTL = DefaultCodeTTL
 	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
+	if f.consentTTL <= 0 {
+		f.consentTTL = DefaultConsentTTL
 	}
-	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.DiscardHandler)
+	if f.now == nil {
+		f.now = time.Now
 	}
-	return &CodeFlow{accounts: accounts, clients: clients, sessions: sessions, refresh: refresh, rev: rev, ids: ids, cfg: cfg}, nil
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	return f, nil
 }
 
 // IssueCode stores a new authorization code for user u, who signed in at
@@ -92,7 +127,7 @@ func NewCodeFlow(accounts *Accounts, clients *Clients, sessions storage.SessionS
 // for CodeTTL. Errors wrap storage.ErrUnavailable.
 func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.Time, req AuthorizeRequest) (string, error) {
 	code, hash := NewSecret(codeBytes)
-	now := f.cfg.Now()
+	now := f.now()
 	err := f.sessions.SaveCode(ctx, storage.AuthCode{
 		Hash:          hash,
 		ClientID:      req.Client.ID,
@@ -103,7 +138,7 @@ func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.
 		CodeChallenge: req.CodeChallenge,
 		FamilyID:      uuid.NewString(),
 		AuthTime:      authTime,
-		ExpiresAt:     now.Add(f.cfg.CodeTTL),
+		ExpiresAt:     now.Add(f.codeTTL),
 	})
 	if err != nil {
 		return "", fmt.Errorf("provider: save code: %w", err)
@@ -154,7 +189,7 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 	case err != nil:
 		return CodeTokens{}, fmt.Errorf("provider: consume code: %w", err)
 	}
-	now := f.cfg.Now()
+	now := f.now()
 	switch {
 	case !now.Before(code.ExpiresAt):
 		return CodeTokens{}, invalidGrant("Unknown or expired authorization code")
@@ -169,7 +204,7 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 	if err := f.checkNotBefore(ctx, code); err != nil {
 		return CodeTokens{}, err
 	}
-	u, err := f.accounts.user(ctx, code.UserID)
+	u, err := f.accounts.Me(ctx, code.UserID)
 	if errors.Is(err, ErrUnauthenticated) {
 		return CodeTokens{}, invalidGrant("The user no longer exists")
 	}
@@ -229,19 +264,15 @@ func (f *CodeFlow) checkNotBefore(ctx context.Context, code storage.AuthCode) er
 	return nil
 }
 
-// revokeCodeFamily answers the second use of a code: the tokens of the
-// first exchange (refresh family, and access tokens through their sid) are
-// revoked, and the request fails with invalid_grant.
+// revokeCodeFamily answers the second use of a code: the session of the
+// first exchange ends (its refresh family, and its access tokens through
+// their sid), and the request fails with invalid_grant.
 func (f *CodeFlow) revokeCodeFamily(ctx context.Context, code storage.AuthCode) error {
-	f.cfg.Log.WarnContext(ctx, "authorization code reused: tokens issued from it revoked",
+	f.log.WarnContext(ctx, "authorization code reused: tokens issued from it revoked",
 		"client_id", code.ClientID, "sid", code.FamilyID)
 	if code.FamilyID != "" {
-		if err := f.refresh.RevokeFamily(ctx, code.FamilyID); err != nil {
-			return fmt.Errorf("provider: code reuse: revoke family: %w", err)
-		}
-		until := f.cfg.Now().Add(f.accounts.cfg.RefreshAbsolute)
-		if err := f.rev.Revoke(ctx, code.FamilyID, until); err != nil {
-			return fmt.Errorf("provider: code reuse: revoke session: %w", err)
+		if err := f.accounts.EndSession(ctx, code.FamilyID); err != nil {
+			return fmt.Errorf("provider: code reuse: %w", err)
 		}
 	}
 	return invalidGrant("The authorization code was already used; tokens issued from it are revoked")
@@ -298,7 +329,7 @@ func (f *CodeFlow) RefreshGrant(ctx context.Context, c storage.Client, refreshTo
 	if refreshToken == "" {
 		return CodeTokens{}, InvalidRequest("refresh_token is required")
 	}
-	pair, err := f.accounts.refreshFor(ctx, refreshToken, c.ID, clientAudience(c), scope)
+	pair, err := f.accounts.RefreshFor(ctx, refreshToken, c.ID, clientAudience(c), scope)
 	if errors.Is(err, ErrUnauthenticated) {
 		return CodeTokens{}, invalidGrant("The refresh token is invalid, expired, reused or was issued to another client")
 	}

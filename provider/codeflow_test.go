@@ -24,7 +24,9 @@ func newFlowEnv(t *testing.T) flowEnv {
 	e := newAcctEnv(t)
 	cs := provider.NewClients(e.store, e.store, provider.NewDomainPolicy(e.store, false, e.clk.Now), e.tokens,
 		[]byte("0123456789abcdef0123456789abcdef"), e.clk.Now)
-	f, err := provider.NewCodeFlow(e.acc, cs, e.store, e.store, e.store, e.tokens, provider.CodeFlowConfig{Now: e.clk.Now})
+	f, err := provider.NewCodeFlow(provider.CodeFlowDeps{
+		Accounts: e.acc, Clients: cs, Store: e.store, Revocations: e.store, IDs: e.tokens, Now: e.clk.Now,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

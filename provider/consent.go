@@ -49,7 +49,7 @@ func (f *CodeFlow) Approve(ctx context.Context, userID string, req AuthorizeRequ
 		return fmt.Errorf("provider: load consent: %w", err)
 	}
 	err = f.sessions.SaveConsent(ctx, storage.Consent{
-		UserID: userID, ClientID: req.Client.ID, Scopes: scopes, ExpiresAt: f.cfg.Now().Add(f.cfg.ConsentTTL),
+		UserID: userID, ClientID: req.Client.ID, Scopes: scopes, ExpiresAt: f.now().Add(f.consentTTL),
 	})
 	if err != nil {
 		return fmt.Errorf("provider: save consent: %w", err)

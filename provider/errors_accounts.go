@@ -35,6 +35,9 @@ var (
 	// ErrNotVerified: login of an unverified user with
 	// --require-verified-email (403).
 	ErrNotVerified error = &accountError{"Please verify your email address."}
+	// ErrForeignToken: a token issued to a third-party OAuth client,
+	// presented to an account endpoint (403; see Accounts.FirstParty).
+	ErrForeignToken error = &accountError{"This token was not issued for the account API"}
 	// ErrRateLimited is matched (errors.Is) by every *RateLimitError (429).
 	ErrRateLimited error = &accountError{"Too many requests. Please try again later."}
 )

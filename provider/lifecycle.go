@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"user-registry/storage"
@@ -19,15 +18,13 @@ const (
 	PurposeResetPassword = "reset-password"
 )
 
-// Defaults of LifecycleConfig (SPEC §3a).
+// Defaults of MailLinkDeps and LifecycleDeps (SPEC §3a).
 const (
 	DefaultVerifyTTL        = 24 * time.Hour
 	DefaultResetTTL         = 30 * time.Minute
 	DefaultMailAddressLimit = "5/1h"
 
-	mailTokenBytes  = 32 // 256 bits, ≥ 128 (SEC-52)
-	maxMailTokenLen = 100
-	mailKeyPrefix   = "mail-addr:"
+	mailKeyPrefix = "mail-addr:"
 )
 
 // ErrBadMailToken: a verification or reset link that is unknown, used,
@@ -35,102 +32,55 @@ const (
 // all, so a link reveals nothing about why it failed.
 var ErrBadMailToken error = &accountError{"This link is invalid or has expired. Please request a new one."}
 
-// oneTimeTokens is the part of storage.SessionStore the lifecycle needs.
-type oneTimeTokens interface {
-	SaveOneTimeToken(ctx context.Context, t storage.OneTimeToken) error
-	ConsumeOneTimeToken(ctx context.Context, hash, purpose string) (storage.OneTimeToken, error)
-}
-
-// mailEnqueuer hands a mail to the background sender (*MailQueue) without
-// blocking.
-type mailEnqueuer interface {
-	Enqueue(m Mail) bool
-}
-
-// LifecycleConfig configures Lifecycle. Zero values take the defaults.
-type LifecycleConfig struct {
-	// BaseURL is the issuer: links are BaseURL+"/verify-email?token=…"
-	// and BaseURL+"/password/reset?token=…". Required.
-	BaseURL   string
-	VerifyTTL time.Duration // verification links (24 h)
-	ResetTTL  time.Duration // reset links (30 min)
-	// AddressLimit bounds resend and forgot requests per address and
-	// purpose ("N/DURATION", "0" = off), so nobody can flood a mailbox.
-	AddressLimit string
-}
-
 // Lifecycle is the mail-backed part of the account lifecycle (SPEC §3a):
-// email verification and password reset. It exists only when a mailer is
-// configured; without one users are activated at signup. Safe for
-// concurrent use.
+// email verification, resending its link, and password reset. The links
+// themselves are MailLinks'. Safe for concurrent use.
 type Lifecycle struct {
 	acc    *Accounts
-	tokens oneTimeTokens
-	mail   mailEnqueuer
+	links  *MailLinks
 	addrRL *RateLimiter
-	cfg    LifecycleConfig
 	now    func() time.Time
 	log    *slog.Logger
 }
 
-// NewLifecycle wires the lifecycle over the account service, the one-time
-// token store, the mail queue and the shared rate store (nil only with
-// AddressLimit "0"). now nil means the Accounts clock; log nil discards.
-// Returns an error for a missing dependency or a bad limit.
-func NewLifecycle(acc *Accounts, tokens oneTimeTokens, mail mailEnqueuer, rate storage.RateStore,
-	cfg LifecycleConfig, now func() time.Time, log *slog.Logger) (*Lifecycle, error) {
-	if acc == nil || tokens == nil || mail == nil || cfg.BaseURL == "" {
+// LifecycleDeps are what Lifecycle is built from. Accounts and Links are
+// required; Rate only when AddressLimit is not "0".
+type LifecycleDeps struct {
+	// Accounts stores reset passwords and ends the user's sessions.
+	Accounts *Accounts
+	// Links issues and redeems the mailed links.
+	Links *MailLinks
+	// Rate holds the per-address request counters, shared by all nodes.
+	Rate storage.RateStore
+	// AddressLimit bounds resend and forgot requests per address and
+	// purpose ("N/DURATION", "0" = off), so nobody can flood a mailbox;
+	// "" means DefaultMailAddressLimit.
+	AddressLimit string
+	Now          func() time.Time // nil means time.Now
+	Log          *slog.Logger     // nil discards
+}
+
+// NewLifecycle wires the lifecycle. Returns an error for a missing
+// dependency or a bad limit.
+func NewLifecycle(d LifecycleDeps) (*Lifecycle, error) {
+	if d.Accounts == nil || d.Links == nil {
 		return nil, errors.New("provider: lifecycle: missing dependency")
 	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	if cfg.VerifyTTL <= 0 {
-		cfg.VerifyTTL = DefaultVerifyTTL
-	}
-	if cfg.ResetTTL <= 0 {
-		cfg.ResetTTL = DefaultResetTTL
-	}
-	if cfg.AddressLimit == "" {
-		cfg.AddressLimit = DefaultMailAddressLimit
+	limit, now, log := d.AddressLimit, d.Now, d.Log
+	if limit == "" {
+		limit = DefaultMailAddressLimit
 	}
 	if now == nil {
-		now = acc.now
+		now = time.Now
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	rl, err := NewRateLimiter(rate, cfg.AddressLimit, WithRateClock(now))
+	rl, err := NewRateLimiter(d.Rate, limit, WithRateClock(now))
 	if err != nil {
 		return nil, fmt.Errorf("provider: lifecycle: address limit: %w", err)
 	}
-	return &Lifecycle{acc: acc, tokens: tokens, mail: mail, addrRL: rl, cfg: cfg, now: now, log: log}, nil
-}
-
-// SendVerification stores a verification token for u (24 h) and queues the
-// mail with its link. Nothing happens for a user already verified. Called
-// after a signup; the mail itself goes out in the background (SEC-53).
-// Returns an error wrapping storage.ErrUnavailable when the token cannot
-// be stored.
-func (l *Lifecycle) SendVerification(ctx context.Context, u storage.User) error {
-	if u.IsActivated {
-		return nil
-	}
-	tok, hash := NewSecret(mailTokenBytes)
-	return l.issue(ctx, u, hash, PurposeVerifyEmail, l.cfg.VerifyTTL, verifyMail(u.Email, l.cfg.BaseURL+"/verify-email?token="+tok))
-}
-
-// issue stores the token and queues the mail. The token appears only in
-// the mail; logs name the user id.
-func (l *Lifecycle) issue(ctx context.Context, u storage.User, hash, purpose string, ttl time.Duration, m Mail) error {
-	err := l.tokens.SaveOneTimeToken(ctx, storage.OneTimeToken{
-		Hash: hash, Purpose: purpose, UserID: u.ID, ExpiresAt: l.now().Add(ttl),
-	})
-	if err != nil {
-		return fmt.Errorf("provider: save %s token: %w", purpose, err)
-	}
-	if l.mail.Enqueue(m) {
-		l.log.InfoContext(ctx, "mail queued", "purpose", purpose, "user_id", u.ID)
-	}
-	return nil
+	return &Lifecycle{acc: d.Accounts, links: d.Links, addrRL: rl, now: now, log: log}, nil
 }
 
 // VerifyEmail consumes a verification token and marks its user verified
@@ -159,25 +109,13 @@ func (l *Lifecycle) VerifyEmail(ctx context.Context, token string) (storage.User
 	return u, nil
 }
 
-// consume takes the token out of the store (single use, even when it turns
-// out expired) and loads its user. The store keeps tokens until their
-// expiry on its own clock; the check against l.now makes the lifetime
-// exact under an injected clock too.
+// consume redeems the token (MailLinks.redeem) and loads its user.
 func (l *Lifecycle) consume(ctx context.Context, token, purpose string) (storage.User, error) {
-	if token == "" || len(token) > maxMailTokenLen {
-		return storage.User{}, ErrBadMailToken
-	}
-	t, err := l.tokens.ConsumeOneTimeToken(ctx, HashSecret(token), purpose)
-	if isNotFound(err) {
-		return storage.User{}, ErrBadMailToken
-	}
+	userID, err := l.links.redeem(ctx, token, purpose)
 	if err != nil {
-		return storage.User{}, fmt.Errorf("provider: consume %s token: %w", purpose, err)
+		return storage.User{}, err
 	}
-	if !l.now().Before(t.ExpiresAt) || t.Purpose != purpose {
-		return storage.User{}, ErrBadMailToken
-	}
-	u, err := l.acc.users.UserByID(ctx, t.UserID)
+	u, err := l.acc.users.UserByID(ctx, userID)
 	if isNotFound(err) {
 		return storage.User{}, ErrBadMailToken // account deleted since
 	}
@@ -197,7 +135,7 @@ func (l *Lifecycle) ResendVerification(ctx context.Context, email string) error 
 	if err != nil || !found || u.IsActivated {
 		return err
 	}
-	return l.issue(ctx, u, hash, PurposeVerifyEmail, l.cfg.VerifyTTL, verifyMail(u.Email, l.cfg.BaseURL+"/verify-email?token="+tok))
+	return l.links.issue(ctx, u, PurposeVerifyEmail, tok, hash)
 }
 
 // ForgotPassword queues a reset mail (30 min link) when email belongs to a
@@ -209,7 +147,7 @@ func (l *Lifecycle) ForgotPassword(ctx context.Context, email string) error {
 	if err != nil || !found {
 		return err
 	}
-	return l.issue(ctx, u, hash, PurposeResetPassword, l.cfg.ResetTTL, resetMail(u.Email, l.cfg.BaseURL+"/password/reset?token="+tok))
+	return l.links.issue(ctx, u, PurposeResetPassword, tok, hash)
 }
 
 // prepare is the common, address-independent part of resend and forgot:
@@ -290,18 +228,4 @@ func (a *Accounts) storePassword(ctx context.Context, u *storage.User, pw string
 		return err
 	}
 	return a.LogoutAll(ctx, u.ID)
-}
-
-func verifyMail(to, link string) Mail {
-	return Mail{To: to, Subject: "Verify your email address", Text: "Hello,\n\n" +
-		"please confirm the email address of your User Registry account by opening this link\n" +
-		"(valid for 24 hours, once):\n\n" + link + "\n\n" +
-		"If you did not sign up, ignore this mail.\n"}
-}
-
-func resetMail(to, link string) Mail {
-	return Mail{To: to, Subject: "Reset your password", Text: "Hello,\n\n" +
-		"someone asked to reset the password of your User Registry account. To choose a new\n" +
-		"password, open this link (valid for 30 minutes, once):\n\n" + link + "\n\n" +
-		"If it was not you, ignore this mail; your password stays as it is.\n"}
 }

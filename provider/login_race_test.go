@@ -64,8 +64,9 @@ func TestLoginAccountLimitConcurrent(t *testing.T) {
 	e.signup(t, "ann@example.com", annPW)
 	cfg := provider.DefaultAccountsConfig(acctIssuer)
 	cfg.LoginLimit = "3/15m"
-	acc, err := provider.NewAccounts(e.store, provider.NewDomainPolicy(e.store, false, e.clk.Now), e.hasher,
-		e.tokens, e.store, e.store, newBarrierRate(newClockRate(e.clk.Now), n), cfg, e.clk.Now, nil)
+	d := e.deps(cfg)
+	d.Rate = newBarrierRate(newClockRate(e.clk.Now), n)
+	acc, err := provider.NewAccounts(d)
 	if err != nil {
 		t.Fatal(err)
 	}

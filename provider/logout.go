@@ -26,7 +26,7 @@ func (a *Accounts) Logout(ctx context.Context, c keys.AccessClaims) error {
 	if c.SID == "" {
 		return nil
 	}
-	return a.endSession(ctx, c.SID)
+	return a.EndSession(ctx, c.SID)
 }
 
 // revokeAccess revokes the access token c by its jti until its exp (now
@@ -39,11 +39,13 @@ func (a *Accounts) revokeAccess(ctx context.Context, c keys.AccessClaims) error 
 	return a.rev.Revoke(ctx, c.JTI, exp.Add(revocationGrace))
 }
 
-// endSession revokes the sid first (its access tokens die even if deleting
-// the family fails), then deletes the family. The sid entry lasts as long
-// as the family could have, covering access tokens minted from it by a
-// rotation racing with the logout.
-func (a *Accounts) endSession(ctx context.Context, sid string) error {
+// EndSession ends session sid (a refresh family): logout, and the code
+// flow when an authorization code is used twice. The sid is revoked first
+// (its access tokens die even if deleting the family fails), then the
+// family is deleted. The sid entry lasts as long as the family could have,
+// covering access tokens minted from it by a rotation racing with the
+// logout. Returns an error wrapping storage.ErrUnavailable.
+func (a *Accounts) EndSession(ctx context.Context, sid string) error {
 	if err := a.rev.Revoke(ctx, sid, a.now().Add(a.cfg.RefreshAbsolute)); err != nil {
 		return fmt.Errorf("provider: revoke session: %w", err)
 	}

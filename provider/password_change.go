@@ -41,8 +41,11 @@ func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, curr
 
 // DeleteAccount deletes the user after checking the password (SPEC §3a):
 // every token and session is revoked first (not-before), then the user
-// record goes, so the address can sign up again. Other per-user records
-// (consents, web sessions) are the caller's to remove.
+// record goes, so the address can sign up again. The user's consents are
+// removed last, on a best effort basis: the account is already gone, the
+// consents are keyed by its never-reused id, and an error now would only
+// make the client retry into a 401; a failure is logged. Browser sessions
+// end by the not-before; the caller clears its own cookie.
 //
 // Returns ErrWrongPassword, *RateLimitError, ErrUnauthenticated (user
 // gone), or an error wrapping storage.ErrUnavailable.
@@ -61,6 +64,9 @@ func (a *Accounts) DeleteAccount(ctx context.Context, userID, password string) e
 		return fmt.Errorf("provider: delete account: %w", err)
 	}
 	a.log.InfoContext(ctx, "account deleted", "user_id", u.ID)
+	if err := a.consents.DeleteUserConsents(ctx, u.ID); err != nil {
+		a.log.WarnContext(ctx, "consents of deleted user not removed", "user_id", u.ID, "err", err)
+	}
 	return nil
 }
 

@@ -139,7 +139,7 @@ func (a *Accounts) mint(ctx context.Context, u storage.User, g Grant, refresh st
 // LoginClientID) and returns new tokens with the same session. See
 // RefreshFor for the errors.
 func (a *Accounts) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
-	return a.RefreshFor(ctx, refreshToken, a.cfg.LoginClientID, nil)
+	return a.RefreshFor(ctx, refreshToken, a.cfg.LoginClientID, nil, "")
 }
 
 // RefreshFor rotates refreshToken for clientID (SEC-16/17) and mints a new
@@ -151,17 +151,14 @@ func (a *Accounts) Refresh(ctx context.Context, refreshToken string) (TokenPair,
 // the session dies (reuse detection; of two concurrent uses at most one
 // succeeds).
 //
+// scope is the scope of a token request (RFC 6749 §6): when not empty,
+// each of its scopes must be in the token's, checked on the record read
+// anyway; otherwise a variant of ErrInvalidScope is returned and the token
+// is left as it is.
+//
 // Returns ErrUnauthenticated for any unusable token, or an error wrapping
 // storage.ErrUnavailable.
-func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string, audience []string) (TokenPair, error) {
-	return a.refreshFor(ctx, refreshToken, clientID, audience, "")
-}
-
-// refreshFor is RefreshFor with the scope of a token request (RFC 6749
-// §6): when not empty, each of its scopes must be in the token's, checked
-// on the record RefreshFor reads anyway. Otherwise it returns a variant of
-// ErrInvalidScope and leaves the token as it is.
-func (a *Accounts) refreshFor(ctx context.Context, refreshToken, clientID string, audience []string, scope string) (TokenPair, error) {
+func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string, audience []string, scope string) (TokenPair, error) {
 	familyID, ok := parseRefreshToken(refreshToken)
 	if !ok {
 		return TokenPair{}, fmt.Errorf("%w: malformed refresh token", ErrUnauthenticated)

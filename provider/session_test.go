@@ -101,7 +101,7 @@ func TestRefreshOtherClientRefused(t *testing.T) {
 	ctx := context.Background()
 	e.signup(t, "ann@example.com", annPW)
 	p := e.login(t, "ann@example.com", annPW)
-	_, err := e.acc.RefreshFor(ctx, p.RefreshToken, "other-client", nil)
+	_, err := e.acc.RefreshFor(ctx, p.RefreshToken, "other-client", nil, "")
 	wantUnauth(t, err, "other client")
 	if _, err := e.acc.Refresh(ctx, p.RefreshToken); err != nil {
 		t.Fatalf("own client after refusal: %v", err)

@@ -149,18 +149,6 @@ func (s *Sessions) End(ctx context.Context, value string) error {
 	return nil
 }
 
-// ForgetConsents removes every consent of a deleted user. Consents live in
-// the session store next to the sessions (the code flow reads and writes
-// them, consent.go); their keys use the user's never-reused id, so
-// callers treat a failure as best effort. Errors wrap
-// storage.ErrUnavailable.
-func (s *Sessions) ForgetConsents(ctx context.Context, userID string) error {
-	if err := s.store.DeleteUserConsents(ctx, userID); err != nil {
-		return fmt.Errorf("provider: forget consents: %w", err)
-	}
-	return nil
-}
-
 // sessionID is the key a session is stored under: HashSecret of the
 // cookie value. The encoding must not change, or every signed-in browser
 // is signed out by an upgrade.

@@ -28,6 +28,11 @@ type SignupInput struct {
 // happens before the insert in every case, so "created" and "exists" take
 // the same time.
 //
+// A new user who is not activated at signup (a mailer is configured) gets
+// the verification mail (Verification; SPEC §3a). The account exists by
+// then, so a failure to queue it is logged, not returned: the user can ask
+// for another link.
+//
 // Returns an error wrapping ErrInvalidInput (with a user message) for bad
 // input, ErrDomainBlocked, ErrUserExists, or an error wrapping
 // storage.ErrUnavailable.
@@ -80,5 +85,10 @@ func (a *Accounts) Signup(ctx context.Context, in SignupInput) (storage.User, er
 		return storage.User{}, fmt.Errorf("provider: signup: %w", err)
 	}
 	a.log.InfoContext(ctx, "user signed up", "user_id", u.ID, "domain", u.Domain)
+	if a.verification != nil {
+		if err := a.verification.SendVerification(ctx, u); err != nil {
+			a.log.WarnContext(ctx, "verification mail not queued", "user_id", u.ID, "err", err)
+		}
+	}
 	return u, nil
 }

@@ -174,7 +174,7 @@ func (a *Accounts) RevokeToken(ctx context.Context, token, clientID string) erro
 			a.log.InfoContext(ctx, "revocation of another client's refresh token ignored", "client_id", clientID)
 			return nil
 		}
-		return a.endSession(ctx, familyID)
+		return a.EndSession(ctx, familyID)
 	}
 	c, err := a.tokens.VerifyAccess(ctx, token, "")
 	if err != nil {

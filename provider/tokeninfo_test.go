@@ -232,7 +232,7 @@ func TestRevokedRefreshTokenCannotRefresh(t *testing.T) {
 	if err := f.e.acc.RevokeToken(ctx, f.app.RefreshToken, "app"); err != nil {
 		t.Fatal(err)
 	}
-	_, err := f.e.acc.RefreshFor(ctx, f.app.RefreshToken, "app", nil)
+	_, err := f.e.acc.RefreshFor(ctx, f.app.RefreshToken, "app", nil, "")
 	wantUnauth(t, err, "refresh after revocation")
 }
 

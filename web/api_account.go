@@ -17,23 +17,17 @@ const (
 	msgPasswordMissing  = "Please provide your password"
 )
 
-// errForeignToken refuses (403) a token issued to a third-party OAuth
-// client on the account endpoints: an app the user let read their email
-// must not be able to read everything, change the phone number, change the
-// password, delete the account or end every session. Those apps have
-// /userinfo, which honours their scopes.
-var errForeignToken = clientMessage("This token was not issued for the account API")
-
 // accountClaims returns the verified claims of a first-party (/login,
-// /refresh) token, or answers 403 and returns false.
+// /refresh) token, or answers 403 (provider.ErrForeignToken: see
+// Accounts.FirstParty) and returns false.
 func (s *server) accountClaims(w http.ResponseWriter, r *http.Request) (keys.AccessClaims, bool) {
 	c, ok := claimsFrom(r.Context())
 	if !ok {
 		writeError(w, r, s.log, errNoToken)
 		return keys.AccessClaims{}, false
 	}
-	if c.ClientID != s.cfg.Accounts.Config().LoginClientID {
-		writeError(w, r, s.log, errForeignToken)
+	if err := s.cfg.Accounts.FirstParty(c); err != nil {
+		writeError(w, r, s.log, err)
 		return keys.AccessClaims{}, false
 	}
 	return c, true
@@ -168,10 +162,8 @@ type deleteRequest struct {
 }
 
 // apiDeleteAccount is DELETE /me (SPEC §3a): 204 once the user is gone and
-// every token revoked. The user's consents are removed afterwards on a best
-// effort basis: the account is already deleted, the consents are keyed by
-// its never-reused id, and a 503 now would only make the client retry into
-// a 401.
+// every token revoked (Accounts.DeleteAccount, which also removes the
+// user's consents).
 func (s *server) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 	c, ok := s.accountClaims(w, r)
 	if !ok {
@@ -189,11 +181,6 @@ func (s *server) apiDeleteAccount(w http.ResponseWriter, r *http.Request) {
 	if err := s.cfg.Accounts.DeleteAccount(r.Context(), c.Subject, req.Password); err != nil {
 		writeError(w, r, s.log, err)
 		return
-	}
-	if s.cfg.Sessions != nil {
-		if err := s.cfg.Sessions.ForgetConsents(r.Context(), c.Subject); err != nil {
-			s.log.WarnContext(r.Context(), "consents of deleted user not removed", "user_id", c.Subject, "err", err)
-		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }

@@ -51,7 +51,6 @@ func (s *server) apiSignup(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	s.afterSignup(r, u)
 	writeJSON(w, http.StatusCreated, signupResponse{msgUserCreated, u.ID})
 }
 

@@ -51,15 +51,14 @@ func newLocalAPI(tb testing.TB, eph ephemeralStore, dbDown *atomic.Bool, opts ..
 	acfg := provider.DefaultAccountsConfig(issuer)
 	cfg := Config{
 		Issuer: issuer, Keys: km, Tokens: tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
-		Users: users, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: policy}, Policy: policy,
+		DomainAdmin: &provider.DomainAdmin{Store: db, Policy: policy}, Policy: policy,
 		Sessions: mustSessions(tb, provider.SessionDeps{Store: eph, Revocations: eph, Users: users}),
 		Ready:    map[string]Pinger{"sessions": eph},
 	}
 	for _, o := range opts {
 		o(&cfg, &acfg)
 	}
-	cfg.Accounts, err = provider.NewAccounts(users, policy, provider.NewHasher(provider.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0),
-		tokens, eph, eph, eph.Rate(), acfg, nil, nil)
+	cfg.Accounts, err = provider.NewAccounts(testAccountDeps(users, policy, tokens, eph, acfg))
 	if err != nil {
 		tb.Fatal(err)
 	}

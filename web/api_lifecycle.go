@@ -10,7 +10,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // Messages of the lifecycle endpoints (SPEC §3a). The resend and forgot
@@ -39,19 +38,6 @@ func (s *server) routesLifecycleAPI(r *mux.Router, limited func(http.Handler) ht
 	post("/verify-email/resend", s.apiResendVerification)
 	post("/password/forgot", s.apiForgotPassword)
 	post("/password/reset", s.apiResetPassword)
-}
-
-// afterSignup queues the verification mail of a new user (no-op without a
-// mailer or for a user activated at signup). The account exists already,
-// so a failure to store the token is logged, not returned: the user can
-// ask for another link (resend).
-func (s *server) afterSignup(r *http.Request, u storage.User) {
-	if s.cfg.Lifecycle == nil {
-		return
-	}
-	if err := s.cfg.Lifecycle.SendVerification(r.Context(), u); err != nil {
-		s.log.WarnContext(r.Context(), "verification mail not queued", "user_id", u.ID, "err", err)
-	}
 }
 
 // apiVerifyEmail is GET /verify-email?token=… (the link in the mail):

@@ -50,7 +50,6 @@ func newMailEnv(t *testing.T, backend, addressLimit string, opts ...envOption) *
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	base := func(c *Config, a *provider.AccountsConfig) { a.ActivateAtSignup = false; c.Log = log }
-	env := newTestEnv(t, backend, append([]envOption{base}, opts...)...)
 	dir := t.TempDir()
 	dm, err := provider.NewDirMailer(dir, "User Registry <noreply@id.example.test>", nil)
 	if err != nil {
@@ -59,8 +58,18 @@ func newMailEnv(t *testing.T, backend, addressLimit string, opts ...envOption) *
 	q := provider.NewMailQueue(dm, 0, 2, log)
 	t.Cleanup(func() { q.Close(context.Background()) })
 	clk := &mailClock{}
-	lc, err := provider.NewLifecycle(env.Accounts, env.Eph, q, env.Eph.Rate(),
-		provider.LifecycleConfig{BaseURL: env.Config.Issuer, AddressLimit: addressLimit}, clk.Now, log)
+	var links *provider.MailLinks
+	mail := func(env *testEnv, issuer string) *provider.MailLinks {
+		links, err = provider.NewMailLinks(provider.MailLinkDeps{Tokens: env.Eph, Mail: q, BaseURL: issuer, Now: clk.Now, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return links
+	}
+	env := newTestEnvMail(t, backend, mail, append([]envOption{base}, opts...)...)
+	lc, err := provider.NewLifecycle(provider.LifecycleDeps{
+		Accounts: env.Accounts, Links: links, Rate: env.Eph.Rate(), AddressLimit: addressLimit, Now: clk.Now, Log: log,
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,12 @@ func (c *clientsAPI) requireUser(next http.HandlerFunc) http.HandlerFunc {
 			writeError(w, r, c.s.log, provider.ErrForbidden)
 			return
 		}
-		if c.s.cfg.Accounts == nil || claims.ClientID != c.s.cfg.Accounts.Config().LoginClientID {
-			writeError(w, r, c.s.log, errForeignToken)
+		if c.s.cfg.Accounts == nil {
+			writeError(w, r, c.s.log, provider.ErrForeignToken)
+			return
+		}
+		if err := c.s.cfg.Accounts.FirstParty(claims); err != nil {
+			writeError(w, r, c.s.log, err)
 			return
 		}
 		next(w, r)

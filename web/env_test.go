@@ -65,6 +65,14 @@ type envOption func(*Config, *provider.AccountsConfig)
 // httptest.Server for it.
 func newTestEnv(t testing.TB, backend string, opts ...envOption) *testEnv {
 	t.Helper()
+	return newTestEnvMail(t, backend, nil, opts...)
+}
+
+// newTestEnvMail is newTestEnv with a mailer: mail, when not nil, returns
+// the mail links for the env's stores and issuer, through which Accounts
+// sends the verification mail of a signup.
+func newTestEnvMail(t testing.TB, backend string, mail func(env *testEnv, issuer string) *provider.MailLinks, opts ...envOption) *testEnv {
+	t.Helper()
 	ctx := context.Background()
 	env := &testEnv{}
 	var dsn string
@@ -113,21 +121,26 @@ func newTestEnv(t testing.TB, backend string, opts ...envOption) *testEnv {
 	acfg := provider.DefaultAccountsConfig(issuer)
 	cfg := Config{
 		Issuer: issuer, Keys: env.Keys, Tokens: env.Tokens, JWKSMaxAge: keys.DefaultJWKSMaxAge,
-		Users: db, DomainAdmin: &provider.DomainAdmin{Store: db, Policy: env.Policy}, Policy: env.Policy,
+		DomainAdmin: &provider.DomainAdmin{Store: db, Policy: env.Policy}, Policy: env.Policy,
 		Sessions: mustSessions(t, provider.SessionDeps{Store: env.Eph, Revocations: env.Eph, Users: db}),
 		Ready:    map[string]Pinger{"database": db, "sessions": env.Eph},
 	}
 	for _, o := range opts {
 		o(&cfg, &acfg)
 	}
-	env.Accounts, err = provider.NewAccounts(db, env.Policy, provider.NewHasher(provider.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0),
-		env.Tokens, env.Eph, env.Eph, env.Eph.Rate(), acfg, nil, nil)
+	deps := testAccountDeps(db, env.Policy, env.Tokens, env.Eph, acfg)
+	if mail != nil {
+		deps.Verification = mail(env, issuer)
+	}
+	env.Accounts, err = provider.NewAccounts(deps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.Accounts = env.Accounts
 	if cfg.Clients != nil && cfg.CodeFlow == nil { // the code flow needs clients (oauth_flow_test.go)
-		cfg.CodeFlow, err = provider.NewCodeFlow(env.Accounts, cfg.Clients, env.Eph, env.Eph, env.Eph, env.Tokens, provider.CodeFlowConfig{})
+		cfg.CodeFlow, err = provider.NewCodeFlow(provider.CodeFlowDeps{
+			Accounts: env.Accounts, Clients: cfg.Clients, Store: env.Eph, Revocations: env.Eph, IDs: env.Tokens,
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -154,6 +167,17 @@ func envLimiter(c *Config, spec string) *provider.RateLimiter {
 		panic(fmt.Sprintf("test rate limit %q: %v", spec, err))
 	}
 	return rl
+}
+
+// testAccountDeps are the dependencies of a test server's Accounts, with
+// cheap argon2 parameters.
+func testAccountDeps(users storage.UserStore, policy *provider.DomainPolicy, tokens *keys.Tokens, eph ephemeralStore,
+	cfg provider.AccountsConfig) provider.AccountDeps {
+	return provider.AccountDeps{
+		Users: users, Policy: policy, Tokens: tokens, Refresh: eph, Revocations: eph, Rate: eph.Rate(), Consents: eph,
+		Hasher: provider.NewHasher(provider.Argon2Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0),
+		Config: cfg,
+	}
 }
 
 // mustSessions builds the browser-session service of a test server.

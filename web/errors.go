@@ -57,7 +57,7 @@ var errTable = []errorRow{
 	{errNoToken, http.StatusUnauthorized, "invalid_token", ""},
 	{errBadToken, http.StatusUnauthorized, "invalid_token", ""},
 	{errGenericLogin, http.StatusUnauthorized, "invalid_grant", provider.GenericLoginMessage},
-	{errForeignToken, http.StatusForbidden, "insufficient_scope", ""},
+	{provider.ErrForeignToken, http.StatusForbidden, "insufficient_scope", ""},
 	{provider.ErrInsufficientScope, http.StatusForbidden, "insufficient_scope", ""},
 	{errNotFound, http.StatusNotFound, "invalid_request", "Not found"},
 	{provider.ErrNoDomainRecord, http.StatusNotFound, "invalid_request", "Not found"},

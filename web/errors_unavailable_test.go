@@ -137,7 +137,6 @@ func TestBackendDownAnswers(t *testing.T) {
 	}
 }
 
-
 // outageStore is a flakyStore whose rate counters fail too, as they do
 // when the one Redis behind all three is gone.
 type outageStore struct{ *flakyStore }

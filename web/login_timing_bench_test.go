@@ -58,11 +58,14 @@ func BenchmarkLoginFailureTiming(b *testing.B) {
 	if acfg.FailureFloor, err = hasher.CalibrateFailureFloor(ctx); err != nil {
 		b.Fatal(err)
 	}
-	accounts, err := provider.NewAccounts(db, policy, hasher, tokens, eph, eph, eph.Rate(), acfg, nil, nil)
+	accounts, err := provider.NewAccounts(provider.AccountDeps{
+		Users: db, Policy: policy, Hasher: hasher, Tokens: tokens, Refresh: eph, Revocations: eph, Rate: eph.Rate(),
+		Consents: eph, Config: acfg,
+	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	h := New(Config{Issuer: issuer, Keys: mgr, Tokens: tokens, Accounts: accounts, Users: db,
+	h := New(Config{Issuer: issuer, Keys: mgr, Tokens: tokens, Accounts: accounts,
 		Policy: policy, GenericLoginErrors: true})
 	if _, err := accounts.Signup(ctx, provider.SignupInput{Email: "ann@example.com", Password: testPassword}); err != nil {
 		b.Fatal(err)

@@ -15,11 +15,10 @@ import (
 // The authorization endpoint (SPEC §7, SEC-42). A request is validated by
 // provider.CodeFlow.ValidateAuthorize; a bad client or redirect URI gets an
 // error page (400), never a redirect, and every later error goes back to
-// the client's redirect URI with error, error_description and state. A
-// signed-out browser goes to the login page and comes back here; a signed-in
-// one gets the consent page unless the client is trusted or the user
-// approved these scopes before, and then a code. Everything a browser sees
-// here is Cache-Control: no-store.
+// the client's redirect URI with error, error_description and state. What
+// comes next (the login page, the consent page, a code, or a prompt=none
+// error) is provider.CodeFlow.Authorize's decision; this file renders it.
+// Everything a browser sees here is Cache-Control: no-store.
 
 // maxAuthorizeQuery bounds the query of an authorization request; it also
 // travels through the login page's next parameter (safeNext: 4096).
@@ -50,44 +49,32 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, sess, ok, err := s.currentUser(r)
-	switch {
-	case err != nil:
-		s.renderFailure(w, r, err)
-		return
-	case !ok && req.Prompt == "none":
-		s.authorizeFailed(w, r, s.promptNone(req, "login_required", "The user is not signed in"))
-		return
-	case !ok:
-		loginRedirect(w, r, "/oauth2/authorize?"+r.URL.RawQuery)
-		return
-	}
-	need, err := s.cfg.CodeFlow.ConsentNeeded(r.Context(), u.ID, req)
 	if err != nil {
 		s.renderFailure(w, r, err)
 		return
 	}
-	if req.Prompt == "consent" && !req.Client.Trusted {
-		need = true
+	var in *provider.SignIn
+	if ok {
+		in = &provider.SignIn{User: u, AuthTime: sess.CreatedAt}
 	}
-	if need {
-		if req.Prompt == "none" {
-			s.authorizeFailed(w, r, s.promptNone(req, "consent_required", "The user has not approved this application"))
-			return
-		}
-		s.renderConsent(w, r, u, &sess, req, r.URL.RawQuery)
+	d, err := s.cfg.CodeFlow.Authorize(r.Context(), req, in)
+	if err != nil {
+		s.authorizeFailed(w, r, err)
 		return
 	}
-	s.issueCode(w, r, u, sess, req)
-}
-
-// promptNone is the error of prompt=none when UI would be needed (OIDC
-// Core §3.1.2.6).
-func (s *server) promptNone(req provider.AuthorizeRequest, code, desc string) error {
-	return &provider.AuthorizeError{Code: code, Description: desc, RedirectURI: req.RedirectURI, State: req.State}
+	switch d.Next {
+	case provider.NextLogin:
+		loginRedirect(w, r, "/oauth2/authorize?"+r.URL.RawQuery)
+	case provider.NextConsent:
+		s.renderConsent(w, r, u, &sess, req, r.URL.RawQuery)
+	case provider.NextRedirect:
+		redirectTo(w, d.RedirectURL)
+	}
 }
 
 // issueCode stores a code for the signed-in user and sends the browser to
-// the client with it. The session's creation is the user's auth_time.
+// the client with it (the consent page's approval). The session's creation
+// is the user's auth_time.
 func (s *server) issueCode(w http.ResponseWriter, r *http.Request, u storage.User, sess storage.Session, req provider.AuthorizeRequest) {
 	code, err := s.cfg.CodeFlow.IssueCode(r.Context(), u, sess.CreatedAt, req)
 	if err != nil {

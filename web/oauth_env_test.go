@@ -13,7 +13,7 @@ import (
 
 	"user-registry/keys"
 	"user-registry/provider"
-	"user-registry/storage"
+	"user-registry/storage/sqlstore"
 )
 
 // withClients wires a provider.Clients and its provider.ClientAuth, with
@@ -23,7 +23,8 @@ func withClients(limit string) envOption {
 	key := make([]byte, 32)
 	rand.Read(key)
 	return func(c *Config, _ *provider.AccountsConfig) {
-		c.Clients = provider.NewClients(c.Users.(storage.ClientStore), c.Users, c.Policy, c.Tokens.(*keys.Tokens), key, nil)
+		db := c.DomainAdmin.Store.(*sqlstore.Store) // the env's database
+		c.Clients = provider.NewClients(db, db, c.Policy, c.Tokens.(*keys.Tokens), key, nil)
 		auth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: c.Clients, Limit: envLimiter(c, limit)})
 		if err != nil {
 			panic(err)

@@ -160,7 +160,7 @@ func TestRevoke(t *testing.T) {
 					check: func(t *testing.T) {
 						e.wantActive(t, e.appA.RefreshToken, false)
 						e.wantActive(t, e.appA.AccessToken, false)
-						if _, err := e.Accounts.RefreshFor(ctx, e.appA.RefreshToken, e.aID, nil); err == nil {
+						if _, err := e.Accounts.RefreshFor(ctx, e.appA.RefreshToken, e.aID, nil, ""); err == nil {
 							t.Fatal("revoked refresh token still refreshes")
 						}
 						// The user's other sessions live on.

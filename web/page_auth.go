@@ -134,9 +134,7 @@ func (s *server) postSignup(w http.ResponseWriter, r *http.Request) {
 	err := s.pageIPLimit(r)
 	var u storage.User
 	if err == nil {
-		if u, err = s.cfg.Accounts.Signup(r.Context(), in); err == nil {
-			s.afterSignup(r, u)
-		}
+		u, err = s.cfg.Accounts.Signup(r.Context(), in)
 	}
 	if err != nil {
 		status, msg := s.pageError(w, r, err)

@@ -167,8 +167,8 @@ func (s *server) postChangePassword(w http.ResponseWriter, r *http.Request) {
 }
 
 // postDeleteAccount: POST /account/delete with the password (SPEC §3a):
-// deletes the account (every token revoked first), its consents (best
-// effort, as DELETE /me), ends the session and 303s to the login page.
+// deletes the account (Accounts.DeleteAccount: every token revoked first,
+// its consents after), ends the session and 303s to the login page.
 func (s *server) postDeleteAccount(w http.ResponseWriter, r *http.Request) {
 	u, sess, ok := s.signedInPost(w, r)
 	if !ok {
@@ -183,9 +183,6 @@ func (s *server) postDeleteAccount(w http.ResponseWriter, r *http.Request) {
 		status, msg := s.pageError(w, r, err)
 		s.renderAccount(w, r, status, u, &sess, "", msg)
 		return
-	}
-	if err := s.cfg.Sessions.ForgetConsents(r.Context(), u.ID); err != nil {
-		s.log.WarnContext(r.Context(), "consents of deleted user not removed", "user_id", u.ID, "err", err)
 	}
 	if err := s.endPageSession(w, r); err != nil {
 		s.log.WarnContext(r.Context(), "session of deleted user not removed", "user_id", u.ID, "err", err)

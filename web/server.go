@@ -10,7 +10,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"user-registry/provider"
-	"user-registry/storage"
 	"user-registry/web/openapi"
 )
 
@@ -28,7 +27,6 @@ type Config struct {
 
 	// The user API and pages (SPEC §3, §8).
 	Accounts *provider.Accounts
-	Users    storage.UserStore
 	Policy   *provider.DomainPolicy
 	// DomainAdmin changes the domain records for the admin API (SPEC §4);
 	// nil leaves /admin/domains out.

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"time"
 
+	"user-registry/keys"
 	"user-registry/provider"
 )
 
@@ -28,10 +29,10 @@ func (c *storeConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.DB, "db", "sqlite:user-registry.db", "database: sqlite:PATH, sqlite::memory:, or mysql://USER[:PASS]@HOST:PORT/DB")
 	fs.StringVar(&c.KeySecret, "key-secret", "", "base64 32-byte key-encryption key for private signing keys (required with MySQL; with SQLite generated beside the database when empty)")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
-	fs.StringVar(&c.SigningAlg, "signing-alg", "ES256", "algorithm of new signing keys: ES256, RS256 or EdDSA")
-	fs.DurationVar(&c.KeyRotation, "key-rotation", 2160*time.Hour, "age at which the active signing key is replaced")
-	fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", 10*time.Minute, "JWKS Cache-Control max-age and pre-publication period of new keys")
-	fs.DurationVar(&c.AccessTTL, "access-ttl", 10*time.Minute, "lifetime of access and authority tokens")
+	fs.StringVar(&c.SigningAlg, "signing-alg", keys.DefaultAlg, "algorithm of new signing keys: ES256, RS256 or EdDSA")
+	fs.DurationVar(&c.KeyRotation, "key-rotation", keys.DefaultRotation, "age at which the active signing key is replaced")
+	fs.DurationVar(&c.JWKSMaxAge, "jwks-max-age", keys.DefaultJWKSMaxAge, "JWKS Cache-Control max-age and pre-publication period of new keys")
+	fs.DurationVar(&c.AccessTTL, "access-ttl", provider.DefaultAccessTTL, "lifetime of access and authority tokens")
 	c.registerRedis(fs)
 }
 
@@ -72,11 +73,11 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.MailFrom, "mail-from", "", "sender address of mails")
 	fs.StringVar(&c.MailDir, "mail-dir", "", "write mails as .eml files into this directory instead of sending")
 	fs.BoolVar(&c.RequireVerifiedEmail, "require-verified-email", false, "refuse login until the email is verified")
-	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", 168*time.Hour, "refresh token idle lifetime (absolute: 30 days)")
+	fs.DurationVar(&c.RefreshTTL, "refresh-ttl", provider.DefaultRefreshTTL, "refresh token idle lifetime (absolute: 30 days)")
 	fs.StringVar(&c.LoginErrors, "login-errors", "seed", "login error messages: seed or generic")
 	fs.StringVar(&c.DefaultDomainPolicy, "default-domain-policy", "allow", "policy for a domain in neither list: allow or block")
 	fs.StringVar(&c.TrustedProxies, "trusted-proxies", "", "comma separated CIDRs whose X-Forwarded-For and X-Forwarded-Proto are believed")
-	fs.StringVar(&c.LimitLoginAccount, "limit-login-account", "10/15m", "failed logins per account (N/DURATION, 0 = off)")
+	fs.StringVar(&c.LimitLoginAccount, "limit-login-account", provider.DefaultLoginLimit, "failed logins per account (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitIP, "limit-ip", "120/1m", "requests per client IP to /login, /signup and / (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitClient, "limit-client", "6000/1m", "token requests per client (N/DURATION, 0 = off)")
 }

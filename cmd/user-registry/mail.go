@@ -68,11 +68,9 @@ func validateMail(c *serveConfig) (*provider.SMTPMailer, error) {
 // mailQueueWorkers send mail in parallel; SMTP round trips dominate.
 const mailQueueWorkers = 2
 
-// startLifecycle starts the background mail queue over m and the
-// lifecycle service using it.
-// stop drains the queue, waiting at most 10 s.
-func startLifecycle(m provider.Mailer, accounts *provider.Accounts, sessions storage.SessionStore,
-	rate storage.RateStore, issuer string, log *slog.Logger) (*provider.Lifecycle, func(), error) {
+// startMail starts the background mail queue over m and returns the mail
+// links sending through it; stop drains the queue, waiting at most 10 s.
+func startMail(m provider.Mailer, tokens storage.SessionStore, issuer string, log *slog.Logger) (*provider.MailLinks, func(), error) {
 	if m == nil {
 		// The lifecycle endpoints still answer as SPEC §3a says (forgot and
 		// resend: 202 for every address); with nobody to send to, users
@@ -87,10 +85,10 @@ func startLifecycle(m provider.Mailer, accounts *provider.Accounts, sessions sto
 			log.Warn("mail queue not drained", "err", err)
 		}
 	}
-	lc, err := provider.NewLifecycle(accounts, sessions, q, rate, provider.LifecycleConfig{BaseURL: issuer}, nil, log)
+	links, err := provider.NewMailLinks(provider.MailLinkDeps{Tokens: tokens, Mail: q, BaseURL: issuer, Log: log})
 	if err != nil {
 		stop()
 		return nil, nil, err
 	}
-	return lc, stop, nil
+	return links, stop, nil
 }

@@ -163,11 +163,29 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	log.Info("failed logins held to a floor", "failure_floor", acfg.FailureFloor)
-	accounts, err := provider.NewAccounts(db, policy, hasher, tokens, eph, eph, eph.Rate(), acfg, nil, log)
+	links, stop, err := startMail(mailer, eph, c.Issuer, log)
 	if err != nil {
 		return nil, nil, err
 	}
-	codeFlow, err := provider.NewCodeFlow(accounts, clients, eph, eph, eph, tokens, provider.CodeFlowConfig{Log: log})
+	defer func() {
+		if err != nil { // nothing is served: drain the queue now
+			stop()
+		}
+	}()
+	deps := provider.AccountDeps{
+		Users: db, Policy: policy, Hasher: hasher, Tokens: tokens,
+		Refresh: eph, Revocations: eph, Rate: eph.Rate(), Consents: eph, Config: acfg, Log: log,
+	}
+	if mailer != nil {
+		deps.Verification = links
+	}
+	accounts, err := provider.NewAccounts(deps)
+	if err != nil {
+		return nil, nil, err
+	}
+	codeFlow, err := provider.NewCodeFlow(provider.CodeFlowDeps{
+		Accounts: accounts, Clients: clients, Store: eph, Revocations: eph, IDs: tokens, Log: log,
+	})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -191,7 +209,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	lifecycle, stopMail, err := startLifecycle(mailer, accounts, eph, eph.Rate(), c.Issuer, log)
+	lifecycle, err := provider.NewLifecycle(provider.LifecycleDeps{Accounts: accounts, Links: links, Rate: eph.Rate(), Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -203,7 +221,6 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Tokens:             tokens,
 		JWKSMaxAge:         c.JWKSMaxAge,
 		Accounts:           accounts,
-		Users:              db,
 		DomainAdmin:        &provider.DomainAdmin{Store: db, Policy: policy},
 		Policy:             policy,
 		Clients:            clients,
@@ -215,5 +232,5 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		TrustedProxies:     proxies,
 		TLS:                c.TLSCert != "",
 		Lifecycle:          lifecycle,
-	}), stopMail, nil
+	}), stop, nil
 }
