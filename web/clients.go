@@ -7,7 +7,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // clientsAPI serves /clients (SPEC §5): users register client_credentials
@@ -53,7 +52,7 @@ type CreatedClient struct {
 }
 
 // NewCreatedClient builds the body for client c and its secret.
-func NewCreatedClient(c storage.Client, secret string) CreatedClient {
+func NewCreatedClient(c provider.Client, secret string) CreatedClient {
 	return CreatedClient{
 		ClientID: c.ID, ClientSecret: secret, Domain: c.Domain, Name: c.Name,
 		GrantTypes: nonNil(c.GrantTypes), Scopes: nonNil(c.Scopes),
@@ -113,7 +112,7 @@ func (c *clientsAPI) list(w http.ResponseWriter, r *http.Request) {
 	}{clientsJSON(list)})
 }
 
-func clientsJSON(list []storage.Client) []clientJSON {
+func clientsJSON(list []provider.Client) []clientJSON {
 	out := make([]clientJSON, 0, len(list))
 	for _, cl := range list {
 		out = append(out, clientJSON{

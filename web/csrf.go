@@ -6,7 +6,6 @@ import (
 	"net/http"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // CSRF protection of the pages (SEC-40, SPEC §8) has two layers, and needs
@@ -63,7 +62,7 @@ func (s *server) anonCSRFSecret(r *http.Request) []byte {
 // bound to the session; without one it is bound to the pre-session cookie,
 // which it sets when the browser has none. The consent page (OAuth) calls
 // it with the signed-in session.
-func (s *server) csrfToken(w http.ResponseWriter, r *http.Request, sess *storage.Session) string {
+func (s *server) csrfToken(w http.ResponseWriter, r *http.Request, sess *provider.Session) string {
 	secret := s.csrfSecret(r, sess)
 	if secret == nil {
 		secret = provider.RandomBytes(csrfSecretLen)
@@ -76,7 +75,7 @@ func (s *server) csrfToken(w http.ResponseWriter, r *http.Request, sess *storage
 // origin check and a token matching the secret of sess (or, when sess is
 // nil, of the pre-session cookie). The form must be parsed already
 // (formPost does it; other callers call r.ParseForm first).
-func (s *server) csrfValid(r *http.Request, sess *storage.Session) bool {
+func (s *server) csrfValid(r *http.Request, sess *provider.Session) bool {
 	if s.pages == nil || s.pages.cop.Check(r) != nil {
 		return false
 	}
@@ -89,7 +88,7 @@ func (s *server) csrfValid(r *http.Request, sess *storage.Session) bool {
 
 // csrfSecret is the secret the forms of r are bound to: the session's
 // CSRFKey, or without one the pre-session cookie's (nil when missing).
-func (s *server) csrfSecret(r *http.Request, sess *storage.Session) []byte {
+func (s *server) csrfSecret(r *http.Request, sess *provider.Session) []byte {
 	if sess != nil && len(sess.CSRFKey) > 0 {
 		return sess.CSRFKey
 	}

@@ -9,7 +9,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // The authorization endpoint (SPEC §7, SEC-42). A request is validated by
@@ -75,7 +74,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 // issueCode stores a code for the signed-in user and sends the browser to
 // the client with it (the consent page's approval). The session's creation
 // is the user's auth_time.
-func (s *server) issueCode(w http.ResponseWriter, r *http.Request, u storage.User, sess storage.Session, req provider.AuthorizeRequest) {
+func (s *server) issueCode(w http.ResponseWriter, r *http.Request, u provider.User, sess provider.Session, req provider.AuthorizeRequest) {
 	code, err := s.cfg.CodeFlow.IssueCode(r.Context(), u, sess.CreatedAt, req)
 	if err != nil {
 		s.renderFailure(w, r, err)

@@ -5,7 +5,6 @@ import (
 	"net/url"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // consentView is what the consent page shows.
@@ -23,7 +22,7 @@ type consentView struct {
 
 // renderConsent shows the consent page for req with a CSRF token bound to
 // the signed-in session.
-func (s *server) renderConsent(w http.ResponseWriter, r *http.Request, u storage.User, sess *storage.Session,
+func (s *server) renderConsent(w http.ResponseWriter, r *http.Request, u provider.User, sess *provider.Session,
 	req provider.AuthorizeRequest, rawQuery string) {
 	name := req.Client.Name
 	if name == "" {

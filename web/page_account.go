@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // pageAccount: GET /account, the signed-in user's details with the update
@@ -21,7 +20,7 @@ func (s *server) pageAccount(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, u storage.User, sess *storage.Session, flash, errMsg string) {
+func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, u provider.User, sess *provider.Session, flash, errMsg string) {
 	s.render(w, r, status, "account", pageData{
 		Title: "Your account", SignedIn: true, CSRF: s.csrfToken(w, r, sess),
 		Email: u.Email, Phone: u.PhoneNum, Discoverable: u.Discoverable, Flash: flash, Error: errMsg,
@@ -35,7 +34,7 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 // a bad token, and 303 to /login for a signed-out browser whose post is
 // otherwise valid (its token checked against the pre-session cookie, so
 // every form post without a valid token is a 403 either way).
-func (s *server) signedInPost(w http.ResponseWriter, r *http.Request) (storage.User, storage.Session, bool) {
+func (s *server) signedInPost(w http.ResponseWriter, r *http.Request) (provider.User, provider.Session, bool) {
 	u, sess, ok, err := s.currentUser(r)
 	switch {
 	case err != nil:

@@ -5,7 +5,6 @@ import (
 	"net/url"
 
 	"user-registry/provider"
-	"user-registry/storage"
 )
 
 // Flash messages of the login page, chosen by a query flag set by the
@@ -132,7 +131,7 @@ func (s *server) postSignup(w http.ResponseWriter, r *http.Request) {
 	confirm, phone, disc := f.Get("confirm_pass"), f.Get("phone_num"), formChecked(f, "discoverable")
 	in.ConfirmPass, in.Phone, in.Discoverable = &confirm, &phone, &disc
 	err := s.pageIPLimit(r)
-	var u storage.User
+	var u provider.User
 	if err == nil {
 		u, err = s.cfg.Accounts.Signup(r.Context(), in)
 	}

@@ -5,7 +5,7 @@ import (
 	"net/url"
 	"strings"
 
-	"user-registry/storage"
+	"user-registry/provider"
 )
 
 // Session cookie names (SPEC §8, SEC-40). Over TLS the cookie carries the
@@ -50,10 +50,10 @@ func (s *server) sessionCookieName(r *http.Request) string {
 // not be read, so the caller fails closed. Callers that need a sign-in
 // should call loginRedirect when ok is false. The returned Session.ID is
 // the store key (a hash), not the cookie value.
-func (s *server) currentUser(r *http.Request) (storage.User, storage.Session, bool, error) {
+func (s *server) currentUser(r *http.Request) (provider.User, provider.Session, bool, error) {
 	value, ok := s.sessionCookie(r)
 	if !ok {
-		return storage.User{}, storage.Session{}, false, nil
+		return provider.User{}, provider.Session{}, false, nil
 	}
 	return s.cfg.Sessions.Validate(r.Context(), value)
 }
@@ -61,7 +61,7 @@ func (s *server) currentUser(r *http.Request) (storage.User, storage.Session, bo
 // startPageSession creates a session for u and sets its cookie. A session
 // the request already had is ended first: a sign-in always gets a fresh
 // id (no session fixation).
-func (s *server) startPageSession(w http.ResponseWriter, r *http.Request, u storage.User) error {
+func (s *server) startPageSession(w http.ResponseWriter, r *http.Request, u provider.User) error {
 	if err := s.deleteRequestSession(r); err != nil {
 		return err
 	}
