@@ -50,14 +50,7 @@ func TestCodeNotBefore(t *testing.T) {
 			e := newFlowEnv(t)
 			ctx := context.Background()
 			u := e.signup(t, "bob@flow.example", pw)
-			c := e.client(t, provider.ClientSpec{RedirectURIs: []string{"https://app.example/cb"}})
-			req, err := e.flow.ValidateAuthorize(ctx, provider.AuthorizeParams{
-				ResponseType: "code", ClientID: c.ID, RedirectURI: "https://app.example/cb", Scope: "openid",
-				CodeChallenge: provider.S256Challenge(flowVerifier), CodeChallengeMethod: "S256",
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
+			c, req := notBeforeAuthorize(t, e)
 			signIn := e.clk.Now()
 			// The browser session's code comes first, then the sessions
 			// end; a case that signs in again issues its code afterwards.
@@ -89,14 +82,7 @@ func TestCodeOfEndedSession(t *testing.T) {
 	e := newFlowEnv(t)
 	ctx := context.Background()
 	u := e.signup(t, "bob@flow.example", "correct-horse-battery-9")
-	c := e.client(t, provider.ClientSpec{RedirectURIs: []string{"https://app.example/cb"}})
-	req, err := e.flow.ValidateAuthorize(ctx, provider.AuthorizeParams{
-		ResponseType: "code", ClientID: c.ID, RedirectURI: "https://app.example/cb", Scope: "openid",
-		CodeChallenge: provider.S256Challenge(flowVerifier), CodeChallengeMethod: "S256",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, req := notBeforeAuthorize(t, e)
 	signIn := e.clk.Now()
 	e.clk.Advance(time.Second)
 	if err := e.acc.LogoutAll(ctx, u.ID); err != nil {
@@ -111,4 +97,19 @@ func TestCodeOfEndedSession(t *testing.T) {
 	if !errors.Is(err, provider.ErrInvalidGrant) {
 		t.Fatalf("exchange: %v, want ErrInvalidGrant", err)
 	}
+}
+
+// notBeforeAuthorize registers a code-flow client and validates an openid
+// authorization request of it, with PKCE.
+func notBeforeAuthorize(t *testing.T, e flowEnv) (provider.Client, provider.AuthorizeRequest) {
+	t.Helper()
+	c := e.client(t, provider.ClientSpec{RedirectURIs: []string{"https://app.example/cb"}})
+	req, err := e.flow.ValidateAuthorize(context.Background(), provider.AuthorizeParams{
+		ResponseType: "code", ClientID: c.ID, RedirectURI: "https://app.example/cb", Scope: "openid",
+		CodeChallenge: provider.S256Challenge(flowVerifier), CodeChallengeMethod: "S256",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, req
 }
