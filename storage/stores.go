@@ -34,8 +34,22 @@ type DomainStore interface {
 	PutDomain(ctx context.Context, r DomainRecord) error
 	// DeleteDomain returns ErrNotFound when there is no record.
 	DeleteDomain(ctx context.Context, domain string) error
-	// ListDomains returns every record, ordered by domain.
+	// ListDomains returns every record, ordered by domain. It reads the
+	// whole table: for the CLI and tests, never the request path.
 	ListDomains(ctx context.Context) ([]DomainRecord, error)
+	// LookupDomains returns the records of those names that have one, in
+	// no particular order, in one indexed query. No names, no query.
+	LookupDomains(ctx context.Context, names []string) ([]DomainRecord, error)
+	// ListDomainsPage returns at most limit records whose domain sorts
+	// after after ("" = from the start) and contains q ("" = any), ordered
+	// by domain: keyset paging, so a page costs the same anywhere in a
+	// long list.
+	ListDomainsPage(ctx context.Context, q, after string, limit int) ([]DomainRecord, error)
+	// ImportDomains creates or replaces every record of recs, all or
+	// nothing: on error no record of recs is written. A zero UpdatedAt
+	// becomes now. A domain given twice counts twice (the last wins);
+	// callers deduplicate. Returns an error for an empty domain.
+	ImportDomains(ctx context.Context, recs []DomainRecord) (DomainImport, error)
 }
 
 // ClientStore keeps OAuth2 clients.

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm/clause"
 
@@ -38,9 +39,56 @@ func (s *Store) ListDomains(ctx context.Context) ([]storage.DomainRecord, error)
 	if err := s.db.WithContext(ctx).Order("domain").Find(&rows).Error; err != nil {
 		return nil, fmt.Errorf("sqlstore: list domains: %w", classify(err))
 	}
+	return toDomains(rows), nil
+}
+
+// LookupDomains returns the records of those names that have one, in one
+// query on the primary key (WHERE domain IN (...)).
+func (s *Store) LookupDomains(ctx context.Context, names []string) ([]storage.DomainRecord, error) {
+	if len(names) == 0 {
+		return nil, nil
+	}
+	var rows []domainRow
+	if err := s.db.WithContext(ctx).Where("domain IN ?", names).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("sqlstore: lookup domains: %w", classify(err))
+	}
+	return toDomains(rows), nil
+}
+
+// ListDomainsPage returns at most limit records after after whose domain
+// contains q, ordered by domain. Keyset paging (domain > ? ORDER BY domain
+// LIMIT n) walks the primary key from the cursor, never skipping rows with
+// OFFSET. The substring filter is a LIKE with its wildcards escaped.
+func (s *Store) ListDomainsPage(ctx context.Context, q, after string, limit int) ([]storage.DomainRecord, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	db := s.db.WithContext(ctx)
+	if after != "" {
+		db = db.Where("domain > ?", after)
+	}
+	if q != "" {
+		// '!' as the escape character: a backslash means different
+		// things in MySQL and SQLite string literals.
+		db = db.Where("domain LIKE ? ESCAPE '!'", "%"+escapeLike(q)+"%")
+	}
+	var rows []domainRow
+	if err := db.Order("domain").Limit(limit).Find(&rows).Error; err != nil {
+		return nil, fmt.Errorf("sqlstore: list domains page: %w", classify(err))
+	}
+	return toDomains(rows), nil
+}
+
+// escapeLike makes s match itself literally inside a LIKE pattern whose
+// escape character is '!'.
+func escapeLike(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
+
+func toDomains(rows []domainRow) []storage.DomainRecord {
 	out := make([]storage.DomainRecord, 0, len(rows))
 	for _, r := range rows {
 		out = append(out, toDomain(r))
 	}
-	return out, nil
+	return out
 }

@@ -63,6 +63,7 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 	}{
 		{"users", testUsers, func(s Stores) bool { return s.Users != nil }},
 		{"domains", testDomains, func(s Stores) bool { return s.Domains != nil }},
+		{"domain-lists", testDomainLists, func(s Stores) bool { return s.Domains != nil }},
 		{"clients", testClients, func(s Stores) bool { return s.Clients != nil }},
 		{"client-long-lists", testClientLongLists, func(s Stores) bool { return s.Clients != nil }},
 		{"keys", testKeys, func(s Stores) bool { return s.Keys != nil }},
