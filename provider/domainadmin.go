@@ -22,11 +22,6 @@ type DomainEntry struct {
 	BelongsTo int    `json:"belongs_to"`
 }
 
-// DomainList is the answer of GET /admin/domains and `domains list
-// --json`: {"domains":[...]}, an empty list rather than null.
-type DomainList struct {
-	Domains []DomainEntry `json:"domains"`
-}
 
 // DomainAdmin is the one owner of changes to the DomainCheck records, for
 // the admin API and the CLI alike: it normalizes the domain (SEC-32),
@@ -74,19 +69,6 @@ func (a *DomainAdmin) Remove(ctx context.Context, domain string) (string, error)
 	}
 	a.invalidate()
 	return d, nil
-}
-
-// List returns every record, ordered by domain.
-func (a *DomainAdmin) List(ctx context.Context) (DomainList, error) {
-	recs, err := a.Store.ListDomains(ctx)
-	if err != nil {
-		return DomainList{}, fmt.Errorf("provider: list domains: %w", err)
-	}
-	out := DomainList{Domains: make([]DomainEntry, 0, len(recs))}
-	for _, r := range recs {
-		out.Domains = append(out.Domains, DomainEntry{Domain: r.Domain, BelongsTo: r.BelongsTo})
-	}
-	return out, nil
 }
 
 func (a *DomainAdmin) invalidate() {

@@ -65,14 +65,14 @@ func TestDomainAdmin(t *testing.T) {
 		})
 	}
 
-	list, err := admin.List(ctx)
+	page, err := admin.Page(ctx, "", "", 0)
 	want := []provider.DomainEntry{{"a.evil.com", 0}, {"evil.com", 1}, {"xn--bcher-kva.example", 1}}
-	if err != nil || len(list.Domains) != len(want) {
-		t.Fatalf("List = %+v, %v", list, err)
+	if err != nil || len(page.Domains) != len(want) || page.NextCursor != "" {
+		t.Fatalf("Page = %+v, %v", page, err)
 	}
 	for i := range want {
-		if list.Domains[i] != want[i] {
-			t.Fatalf("List = %+v, want %+v", list.Domains, want)
+		if page.Domains[i] != want[i] {
+			t.Fatalf("Page = %+v, want %+v", page.Domains, want)
 		}
 	}
 
@@ -85,7 +85,7 @@ func TestDomainAdmin(t *testing.T) {
 	if _, err := admin.Remove(ctx, "-bad-"); !errors.Is(err, provider.ErrInvalidInput) {
 		t.Fatalf("Remove of a bad name = %v", err)
 	}
-	if list, err := (&provider.DomainAdmin{Store: memstore.New()}).List(ctx); err != nil || list.Domains == nil {
-		t.Fatalf("empty List = %#v, %v; want an empty, non-nil list", list, err)
+	if page, err := (&provider.DomainAdmin{Store: memstore.New()}).Page(ctx, "", "", 0); err != nil || page.Domains == nil {
+		t.Fatalf("empty Page = %#v, %v; want an empty, non-nil list", page, err)
 	}
 }

@@ -2,141 +2,197 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/singleflight"
+
 	"user-registry/storage"
 )
 
-// DomainPolicyTTL is how long DomainPolicy serves a loaded list before
-// reloading it: SPEC §4 promises admin changes are visible within 5 s on
-// every node, even nodes that did not make the change.
+// DomainPolicyTTL is how long DomainPolicy trusts an answer it looked up:
+// SPEC §4 promises admin changes are visible within 5 s on every node, even
+// nodes that did not make the change.
 const DomainPolicyTTL = 5 * time.Second
 
-// DomainPolicy answers whether a domain may register (SPEC §4, SEC-33/34).
-// It keeps the whole DomainCheck list in memory, reloading it at most every
-// DomainPolicyTTL: the list is small and read on every signup, so one query
-// per TTL is cheaper than one per request. Safe for concurrent use.
+// DomainPolicyCacheSize bounds the answers DomainPolicy keeps: 10,000
+// domains of at most 253 bytes are a few MB whatever the size of the list
+// (SPEC §13: memory does not grow with the list).
+const DomainPolicyCacheSize = 10000
+
+// domainLookup is what the policy needs of a DomainStore.
+type domainLookup interface {
+	LookupDomains(ctx context.Context, names []string) ([]storage.DomainRecord, error)
+}
+
+// DomainPolicy answers whether a domain may register (SPEC §4, §13,
+// SEC-33/34). It never loads the list: a question about "a.b.evil.com"
+// costs one indexed query for the records of "a.b.evil.com", "b.evil.com",
+// "evil.com" and "com", the same with no records as with a million. Answers
+// are kept in a bounded LRU for less than DomainPolicyTTL (by the injected
+// clock, so tests move time instead of sleeping); concurrent questions
+// about one domain share one query. Safe for concurrent use.
 type DomainPolicy struct {
-	store          storage.DomainStore
+	store          domainLookup
 	defaultBlocked bool
 	now            func() time.Time
+	cache          *lru.Cache[string, policyAnswer]
+	flights        singleflight.Group
 
-	// loading holds a token while one goroutine reloads, so concurrent
-	// signups share one query and waiters can give up on ctx.
-	loading chan struct{}
+	mu  sync.Mutex
+	gen uint64 // bumped by Invalidate
+}
 
-	mu        sync.RWMutex
-	blocked   map[string]bool // normalized domain → blocked
-	loadedAt  time.Time
-	loadedGen uint64 // gen at the start of the load that filled blocked
-	gen       uint64 // bumped by Invalidate
-	loaded    bool
+// policyAnswer is one cached answer: at is the clock before its query was
+// sent, gen the Invalidate generation it was asked in.
+type policyAnswer struct {
+	blocked bool
+	at      time.Time
+	gen     uint64
 }
 
 // NewDomainPolicy returns a policy over store. defaultBlocked is the answer
 // for a domain no record covers (--default-domain-policy; the original
 // service allowed). now may be nil (time.Now).
-func NewDomainPolicy(store storage.DomainStore, defaultBlocked bool, now func() time.Time) *DomainPolicy {
+func NewDomainPolicy(store domainLookup, defaultBlocked bool, now func() time.Time) *DomainPolicy {
 	if now == nil {
 		now = time.Now
 	}
-	return &DomainPolicy{
-		store:          store,
-		defaultBlocked: defaultBlocked,
-		now:            now,
-		loading:        make(chan struct{}, 1),
+	cache, err := lru.New[string, policyAnswer](DomainPolicyCacheSize)
+	if err != nil {
+		panic(err) // only for a size ≤ 0, and the size is a constant
 	}
+	return &DomainPolicy{store: store, defaultBlocked: defaultBlocked, now: now, cache: cache}
 }
 
 // Blocked reports whether signups from domain are refused. domain must be
 // normalized (NormalizeDomain). The most specific record wins: for
 // "a.b.evil.com" the records for "a.b.evil.com", "b.evil.com", "evil.com" and
-// "com" are tried in that order, on label boundaries only, so a record for
+// "com" are candidates, on label boundaries only, so a record for
 // "evil.com" covers "mail.evil.com" but neither "notevil.com" nor
 // "evil.com.attacker.net". A domain no record covers gets the default.
 //
-// A store failure is returned (wrapped), never taken as "allowed".
+// A store failure is returned (wrapped), never taken as "allowed", and not
+// cached.
 func (p *DomainPolicy) Blocked(ctx context.Context, domain string) (bool, error) {
-	records, err := p.records(ctx)
-	if err != nil {
-		return false, err
+	if err := ctx.Err(); err != nil {
+		return false, fmt.Errorf("domain policy: %w", err)
 	}
-	for d := domain; d != ""; {
-		if blocked, ok := records[d]; ok {
-			return blocked, nil
+	gen := p.generation()
+	// The generation is part of the flight's key: a question asked after
+	// Invalidate never joins a query sent before it.
+	key := strconv.FormatUint(gen, 10) + " " + domain
+	for attempt := 0; ; attempt++ {
+		if b, ok := p.cached(domain, gen); ok {
+			return b, nil
 		}
-		i := strings.IndexByte(d, '.')
-		if i < 0 {
-			break
+		ch := p.flights.DoChan(key, func() (any, error) {
+			// Again inside the flight: a query that ended between the
+			// check above and this flight has cached its answer.
+			if b, ok := p.cached(domain, gen); ok {
+				return b, nil
+			}
+			return p.lookup(ctx, domain, gen)
+		})
+		select {
+		case <-ctx.Done():
+			return false, fmt.Errorf("domain policy: %w", ctx.Err())
+		case r := <-ch:
+			if r.Err == nil {
+				return r.Val.(bool), nil
+			}
+			// A shared query runs under the context of the caller that
+			// started it; when that caller gave up, ask again under ours.
+			if r.Shared && attempt < 3 && ctx.Err() == nil &&
+				(errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
+				continue
+			}
+			return false, r.Err
 		}
-		d = d[i+1:]
 	}
-	return p.defaultBlocked, nil
 }
 
-// Invalidate makes the next Blocked reload the list, so a change made
-// through this node is visible here at once. A load already running when
-// Invalidate is called is not trusted beyond its own caller.
+// lookup asks the store about domain and its parents and caches the answer
+// under generation gen.
+func (p *DomainPolicy) lookup(ctx context.Context, domain string, gen uint64) (bool, error) {
+	start := p.now()
+	names := domainSuffixes(domain)
+	recs, err := p.store.LookupDomains(ctx, names)
+	if err != nil {
+		return false, fmt.Errorf("domain policy: lookup %s: %w", domain, err)
+	}
+	blocked, best := p.defaultBlocked, ""
+	for _, r := range recs {
+		// The longest name asked about is the most specific; a record
+		// for a name not asked about (a store's mistake) is ignored.
+		if len(r.Domain) > len(best) && containsName(names, r.Domain) {
+			blocked, best = r.BelongsTo == storage.DomainBlocked, r.Domain
+		}
+	}
+	p.cache.Add(domain, policyAnswer{blocked: blocked, at: start, gen: gen})
+	return blocked, nil
+}
+
+// Invalidate forgets every answer, so a change made through this node is
+// visible here at once. A query already running when Invalidate is called
+// answers its own callers but is not cached for later ones.
 func (p *DomainPolicy) Invalidate() {
 	p.mu.Lock()
 	p.gen++
 	p.mu.Unlock()
+	p.cache.Purge()
 }
 
-// records returns a fresh enough copy of the list, loading it if needed.
-// The returned map is never modified afterwards (a reload builds a new one).
-func (p *DomainPolicy) records(ctx context.Context) (map[string]bool, error) {
-	if m, ok := p.fresh(); ok {
-		return m, nil
+// cached returns the answer for domain if one asked in generation gen is
+// still fresh.
+func (p *DomainPolicy) cached(domain string, gen uint64) (bool, bool) {
+	a, ok := p.cache.Get(domain)
+	if !ok || a.gen != gen || !p.fresh(a.at) {
+		return false, false
 	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("domain policy: %w", err)
-	}
-	select {
-	case p.loading <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("domain policy: %w", ctx.Err())
-	}
-	defer func() { <-p.loading }()
-	// Another goroutine may have reloaded while we waited.
-	if m, ok := p.fresh(); ok {
-		return m, nil
-	}
+	return a.blocked, true
+}
 
-	p.mu.RLock()
-	gen := p.gen
-	p.mu.RUnlock()
-	start := p.now()
-	list, err := p.store.ListDomains(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("domain policy: list domains: %w", err)
-	}
-	m := make(map[string]bool, len(list))
-	for _, r := range list {
-		m[r.Domain] = r.BelongsTo == storage.DomainBlocked
-	}
+// CacheLen is the number of answers held, at most DomainPolicyCacheSize.
+func (p *DomainPolicy) CacheLen() int { return p.cache.Len() }
 
+func (p *DomainPolicy) generation() uint64 {
 	p.mu.Lock()
-	p.blocked, p.loadedAt, p.loadedGen, p.loaded = m, start, gen, true
-	p.mu.Unlock()
-	return m, nil
+	defer p.mu.Unlock()
+	return p.gen
 }
 
-// fresh returns the cached list if it was loaded less than DomainPolicyTTL
-// ago (by the injected clock) and not invalidated since.
-func (p *DomainPolicy) fresh() (map[string]bool, bool) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if !p.loaded || p.loadedGen != p.gen {
-		return nil, false
+// fresh reports whether an answer whose query started at at may still be
+// served. A clock that went backwards also forces a new query.
+func (p *DomainPolicy) fresh(at time.Time) bool {
+	age := p.now().Sub(at)
+	return age >= 0 && age < DomainPolicyTTL
+}
+
+// domainSuffixes returns domain and each parent on a label boundary, most
+// specific first: "a.b.com" → ["a.b.com", "b.com", "com"].
+func domainSuffixes(domain string) []string {
+	names := []string{domain}
+	for d := domain; ; {
+		i := strings.IndexByte(d, '.')
+		if i < 0 {
+			return names
+		}
+		d = d[i+1:]
+		names = append(names, d)
 	}
-	age := p.now().Sub(p.loadedAt)
-	// A clock that went backwards also forces a reload.
-	if age < 0 || age >= DomainPolicyTTL {
-		return nil, false
+}
+
+func containsName(names []string, d string) bool {
+	for _, n := range names {
+		if n == d {
+			return true
+		}
 	}
-	return p.blocked, true
+	return false
 }

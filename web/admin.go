@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gorilla/mux"
@@ -53,9 +54,19 @@ func isAdminToken(c keys.AccessClaims, issuer string) bool {
 	return slices.Contains(strings.Fields(c.Scope), provider.ScopeAdmin)
 }
 
-// listDomains: GET /admin/domains.
+// listDomains: GET /admin/domains?limit=&cursor=&q= → one page (SPEC §13).
 func (a *adminAPI) listDomains(w http.ResponseWriter, r *http.Request) {
-	out, err := a.s.cfg.DomainAdmin.List(r.Context())
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			writeError(w, r, a.s.log, provider.ErrBadDomainLimit)
+			return
+		}
+		limit = n
+	}
+	out, err := a.s.cfg.DomainAdmin.Page(r.Context(), q.Get("q"), q.Get("cursor"), limit)
 	if err != nil {
 		writeError(w, r, a.s.log, err)
 		return

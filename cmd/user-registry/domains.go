@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,16 +16,23 @@ import (
 const domainsUsage = `Usage:
   user-registry domains allow|block|remove DOMAIN... [flags]
   user-registry domains list [--json] [flags]
+  user-registry domains import [--block|--allow] FILE [flags]
+  user-registry domains export [--block|--allow] [flags]
 
 Manages the DomainCheck records (0 = allowed, 1 = blocked). A record covers
-its subdomains; the most specific record wins.`
+its subdomains; the most specific record wins. import reads one domain a
+line ('#' starts a comment) into the block list (--block, the default) or
+the allow list (--allow), all or nothing; export prints that list the same
+way.`
 
 func cmdDomains(ctx context.Context, args []string, e env) error {
 	var c storeConfig
-	var asJSON bool
+	var asJSON, block, allow bool
 	fs := flag.NewFlagSet("domains", flag.ContinueOnError)
 	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "list as JSON")
+	fs.BoolVar(&block, "block", false, "import/export: the block list (the default)")
+	fs.BoolVar(&allow, "allow", false, "import/export: the allow list")
 	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, domainsUsage)
 	if err != nil {
 		return err
@@ -34,6 +42,12 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 		return errUsage
 	}
 	verb, names := pos[0], pos[1:]
+	if verb == "import" || verb == "export" {
+		return domainsFile(ctx, &c, verb, names, block, allow, e)
+	}
+	if block || allow {
+		return fmt.Errorf("--block and --allow are for domains import and export; use domains %s", verb)
+	}
 	var belongsTo int
 	switch verb {
 	case "list":
@@ -94,23 +108,41 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 }
 
 // listDomains prints the records as a table, or as the JSON of GET
-// /admin/domains.
+// /admin/domains with every page joined. It streams the table a page at a
+// time, so a million records never sit in memory.
 func listDomains(ctx context.Context, admin *provider.DomainAdmin, asJSON bool, e env) error {
-	list, err := admin.List(ctx)
-	if err != nil {
-		return err
-	}
+	out := bufio.NewWriter(e.stdout)
 	if asJSON {
-		return json.NewEncoder(e.stdout).Encode(list)
+		sep := ""
+		fmt.Fprint(out, `{"domains":[`)
+		err := admin.Each(ctx, func(r provider.DomainEntry) error {
+			b, err := json.Marshal(r)
+			fmt.Fprint(out, sep)
+			sep = ","
+			_, _ = out.Write(b)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(out, "]}")
+		return out.Flush()
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DOMAIN\tBELONGS_TO\tPOLICY")
-	for _, r := range list.Domains {
+	err := admin.Each(ctx, func(r provider.DomainEntry) error {
 		policy := "allowed"
 		if r.BelongsTo == storage.DomainBlocked {
 			policy = "blocked"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%s\n", r.Domain, r.BelongsTo, policy)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return out.Flush()
 }
