@@ -22,7 +22,6 @@ type DomainEntry struct {
 	BelongsTo int    `json:"belongs_to"`
 }
 
-
 // DomainAdmin is the one owner of changes to the DomainCheck records, for
 // the admin API and the CLI alike: it normalizes the domain (SEC-32),
 // checks belongs_to, and makes a change visible to this process's policy

@@ -176,4 +176,3 @@ func TestDomainPolicyMixedScriptRefused(t *testing.T) {
 		t.Fatalf("mixed-script domain: err = %v, want ErrInvalidInput", err)
 	}
 }
-

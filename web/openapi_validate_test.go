@@ -193,6 +193,10 @@ func openAPIAdmin(t *testing.T, env *mailEnv, api *apiContract, userAccess strin
 	api.do(apiCall{method: "PUT", path: "/admin/domains/{domain}", params: dom, auth: auth, body: `{"belongs_to":1}`, want: 200})
 	api.do(apiCall{method: "PUT", path: "/admin/domains/{domain}", params: dom, auth: auth, body: `{"belongs_to":7}`, want: 400})
 	api.do(apiCall{method: "GET", path: "/admin/domains", auth: auth, want: 200})
+	api.do(apiCall{method: "PUT", path: "/admin/domains/{domain}", params: map[string]string{"domain": "spam.example"}, auth: auth, body: `{"belongs_to":1}`, want: 200})
+	api.do(apiCall{method: "GET", path: "/admin/domains", query: "limit=1&q=example", auth: auth, want: 200}) // with next_cursor
+	api.do(apiCall{method: "GET", path: "/admin/domains", query: "limit=501", auth: auth, want: 400})
+	api.do(apiCall{method: "GET", path: "/admin/domains", query: "cursor=%25%25", auth: auth, want: 400})
 	api.do(apiCall{method: "GET", path: "/admin/domains", auth: "Bearer " + userAccess, want: http.StatusForbidden})
 	api.do(apiCall{method: "GET", path: "/admin/domains", want: 401})
 	api.do(apiCall{method: "POST", path: "/signup", body: `{"email":"eve@evil.example","password":"` + testPassword + `"}`, want: 401})
