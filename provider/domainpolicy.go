@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -46,6 +47,8 @@ type DomainPolicy struct {
 
 	mu  sync.Mutex
 	gen uint64 // bumped by Invalidate
+
+	queries atomic.Uint64 // LookupDomains calls, for metrics
 }
 
 // policyAnswer is one cached answer: at is the clock before its query was
@@ -122,6 +125,7 @@ func (p *DomainPolicy) Blocked(ctx context.Context, domain string) (bool, error)
 func (p *DomainPolicy) lookup(ctx context.Context, domain string, gen uint64) (bool, error) {
 	start := p.now()
 	names := domainSuffixes(domain)
+	p.queries.Add(1)
 	recs, err := p.store.LookupDomains(ctx, names)
 	if err != nil {
 		return false, fmt.Errorf("domain policy: lookup %s: %w", domain, err)
@@ -160,6 +164,10 @@ func (p *DomainPolicy) cached(domain string, gen uint64) (bool, bool) {
 
 // CacheLen is the number of answers held, at most DomainPolicyCacheSize.
 func (p *DomainPolicy) CacheLen() int { return p.cache.Len() }
+
+// Queries is the number of store lookups made so far: with CacheLen, what
+// /metrics shows of the policy.
+func (p *DomainPolicy) Queries() uint64 { return p.queries.Load() }
 
 func (p *DomainPolicy) generation() uint64 {
 	p.mu.Lock()

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
 	"user-registry/provider"
 	"user-registry/storage"
+	"user-registry/storage/memstore"
 )
 
 // TestAdminDomainsPaging: GET /admin/domains pages like /admin/users (SPEC
@@ -94,5 +96,24 @@ func TestAdminDomainsPaging(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMetricsDomainPolicy: /metrics shows the policy's store lookups (cache
+// misses) and the answers it holds.
+func TestMetricsDomainPolicy(t *testing.T) {
+	policy := provider.NewDomainPolicy(memstore.New(), false, nil)
+	h := New(Config{Policy: policy})
+	for _, d := range []string{"a.example", "a.example", "b.example"} {
+		if _, err := policy.Blocked(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	for _, want := range []string{"user_registry_domain_policy_queries_total 2\n", "user_registry_domain_policy_cache_entries 2\n"} {
+		if !strings.Contains(rec.Body.String(), want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }

@@ -88,6 +88,9 @@ func New(cfg Config) http.Handler {
 	r.Use(routeLabel)
 	r.HandleFunc("/healthz", healthz).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc("/readyz", s.readyz).Methods(http.MethodGet, http.MethodHead)
+	if cfg.Policy != nil {
+		s.metrics.watchDomainPolicy(cfg.Policy)
+	}
 	r.Handle("/metrics", s.metrics.handler()).Methods(http.MethodGet)
 	r.HandleFunc("/openapi.json", serveOpenAPI).Methods(http.MethodGet, http.MethodHead)
 	if cfg.Keys != nil {

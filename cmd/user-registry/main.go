@@ -28,6 +28,7 @@ Usage:
   user-registry migrate [flags]
   user-registry domains allow|block|remove DOMAIN... [flags]
   user-registry domains list [--json] [flags]
+  user-registry domains import [--block|--allow] FILE | domains export [--block|--allow] [flags]
   user-registry clients create --domain D [--name N] [--scope S]... [--grant G]... [--redirect-uri U]...
                                [--audience A]... [--public] [--admin] [--trusted] [flags]
   user-registry clients list [--json] | clients delete ID [flags]
