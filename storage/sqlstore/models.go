@@ -12,7 +12,6 @@ import (
 // Timestamps are written by this package (autoCreateTime/autoUpdateTime
 // off), in UTC, so what a caller stores is what it reads back.
 
-//
 // The users list (ListUsers) pages newest first by keyset (created_at,
 // id): ix_users_created serves the whole list, ix_users_domain_created one
 // domain's. Disabled has a default and LastLoginAt is nullable so that
