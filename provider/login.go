@@ -30,21 +30,16 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair
 //     concurrent guesses cannot all pass the check before any is counted),
 //     a locked account costs no hashing, and an attempt that does not end
 //     in a wrong password or unknown user is refunded (see limitedCheck).
-//
 //   - An unknown or unparsable address still hashes against a dummy, and
 //     every failure lasts at least FailureFloor, so the time tells neither
 //     whether the account exists nor whether it holds an imported legacy
 //     hash (SEC-26, SEC-75; see limitedCheck).
-//
 //   - A match against a legacy or outdated hash stores a fresh argon2id hash
 //     (SEC-24, SEC-31); failing to store it is logged, not fatal.
-//
 //   - With RequireVerified, an unverified user is refused after the password
 //     check, so only the account owner learns the state.
-//
 //   - A disabled user (SPEC §13) is refused after the password check, like
 //     an unverified one.
-//
 //   - Success records the sign-in time (noteLogin, at most once a minute).
 //
 // Returns *RateLimitError (ErrRateLimited), ErrUnknownUser, ErrWrongPassword,
