@@ -93,8 +93,11 @@ func usersAdmin(ctx context.Context, c *storeConfig, pos []string, o usersOption
 		return err
 	}
 	ctx = provider.WithRequestInfo(ctx, provider.RequestInfo{Actor: provider.ActorCLI})
-	if c.Redis == "" && c.RedisCluster == "" && c.RedisSentinel == "" && (verb == "disable" || verb == "logout" || verb == "delete") {
-		fmt.Fprintln(e.stderr, "warning: no --redis: sessions and tokens held by a running server's own process are not reached (see --help)")
+	// Said after a success only, so an unknown user is one line.
+	warnNoRedis := func() {
+		if c.Redis == "" && c.RedisCluster == "" && c.RedisSentinel == "" {
+			fmt.Fprintln(e.stderr, "warning: no --redis: sessions and tokens held by a running server's own process are not reached (see --help)")
+		}
 	}
 	all := provider.AllUsers
 	switch verb {
@@ -112,6 +115,9 @@ func usersAdmin(ctx context.Context, c *storeConfig, pos []string, o usersOption
 			return userErr(pos[1], err)
 		}
 		fmt.Fprintf(e.stdout, "%sd %s (%s)\n", verb, u.Email, u.UserID)
+		if u.Disabled {
+			warnNoRedis()
+		}
 		return nil
 	case "logout":
 		err = ua.Logout(ctx, all, pos[1])
@@ -125,6 +131,9 @@ func usersAdmin(ctx context.Context, c *storeConfig, pos []string, o usersOption
 	}
 	done := map[string]string{"logout": "logged out everywhere", "delete": "deleted", "mfa-reset": "second factors reset"}
 	fmt.Fprintf(e.stdout, "%s: %s\n", pos[1], done[verb])
+	if verb != "mfa-reset" {
+		warnNoRedis()
+	}
 	return nil
 }
 
