@@ -222,14 +222,18 @@ func (a *Accounts) FirstParty(c keys.AccessClaims) error {
 
 // Me returns the user userID: the sub of a verified access token, or the
 // user an authorization code was issued to. Returns ErrUnauthenticated
-// when the user no longer exists, or an error wrapping
+// when the user no longer exists or is disabled, or an error wrapping
 // storage.ErrUnavailable.
 func (a *Accounts) Me(ctx context.Context, userID string) (storage.User, error) {
 	return a.user(ctx, userID)
 }
 
-// user loads userID, mapping a missing user to ErrUnauthenticated: every
-// caller holds a token for it, and a token whose user is gone is useless.
+// user loads userID, mapping a missing or disabled user to
+// ErrUnauthenticated: every caller holds a token or code for it, and a
+// token whose user is gone or disabled (SPEC §13) is useless. Disabling
+// also sets the user's not-before, which refuses the tokens themselves;
+// this check is the second lock, for the refresh tokens, codes and
+// sessions presented after it.
 func (a *Accounts) user(ctx context.Context, userID string) (storage.User, error) {
 	u, err := a.users.UserByID(ctx, userID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -237,6 +241,9 @@ func (a *Accounts) user(ctx context.Context, userID string) (storage.User, error
 	}
 	if err != nil {
 		return storage.User{}, fmt.Errorf("provider: load user: %w", err)
+	}
+	if u.Disabled {
+		return storage.User{}, fmt.Errorf("%w: user disabled", ErrUnauthenticated)
 	}
 	return u, nil
 }

@@ -50,6 +50,7 @@ type Clients struct {
 	tokens authorityMinter
 	hasher *secretHasher
 	now    func() time.Time
+	audit  Auditor
 
 	mu    sync.RWMutex
 	cache map[string]cachedClient
@@ -72,7 +73,7 @@ func NewClients(store storage.ClientStore, users userReader, policy *DomainPolic
 		now = time.Now
 	}
 	return &Clients{
-		store: store, users: users, policy: policy, tokens: tokens, now: now,
+		store: store, users: users, policy: policy, tokens: tokens, now: now, audit: NopAuditor{},
 		hasher: newSecretHasher(hmacKey),
 		cache:  make(map[string]cachedClient),
 	}
@@ -88,15 +89,37 @@ type ClientSpec struct {
 	Audiences    []string
 	Public       bool
 	Admin        bool // adds scope registry:admin
-	Trusted      bool // skips the consent page
+	// DomainAdmin adds scope domain:admin: the client administers the
+	// users of its own domain (SPEC §13).
+	DomainAdmin bool
+	Trusted     bool // skips the consent page
 }
 
 // Create registers a client of the operators (the CLI, an admin) and
 // returns it with its secret, which is not stored (only its keyed hash) and
 // so can be shown only this once. A public client gets no secret ("").
 // Returns an error wrapping ErrInvalidInput for a bad spec.
+// The creation is audited (client_created) with the context's actor.
 func (s *Clients) Create(ctx context.Context, spec ClientSpec) (storage.Client, string, error) {
-	return s.create(ctx, spec, "")
+	c, secret, err := s.create(ctx, spec, "")
+	if err != nil {
+		return c, secret, err
+	}
+	ri := RequestInfoFrom(ctx)
+	s.audit.Record(ctx, AuditEvent{
+		Time: s.now().UTC(), Event: EventClientCreated, ClientID: c.ID, Domain: c.Domain,
+		Actor: ri.Actor, IP: ri.IP, UserAgent: ri.UserAgent,
+	})
+	return c, secret, nil
+}
+
+// SetAuditor makes s record its audited events (client_created by the
+// operators) with a; nil records nothing. Call it before s is shared.
+func (s *Clients) SetAuditor(a Auditor) {
+	if a == nil {
+		a = NopAuditor{}
+	}
+	s.audit = a
 }
 
 // create is Create for a client registered by the user createdBy ("" for
@@ -184,9 +207,15 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 		if sc == ScopeAdmin && !spec.Admin {
 			return storage.Client{}, InvalidInput("Scope registry:admin is reserved to admin clients")
 		}
+		if sc == ScopeDomainAdmin && !spec.DomainAdmin {
+			return storage.Client{}, InvalidInput("Scope domain:admin is reserved to domain admin clients")
+		}
 	}
 	if spec.Admin && !slices.Contains(c.Scopes, ScopeAdmin) {
 		c.Scopes = append(c.Scopes, ScopeAdmin)
+	}
+	if spec.DomainAdmin && !slices.Contains(c.Scopes, ScopeDomainAdmin) {
+		c.Scopes = append(c.Scopes, ScopeDomainAdmin)
 	}
 
 	c.Audiences = dedupe(spec.Audiences)

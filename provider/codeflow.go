@@ -206,7 +206,7 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 	}
 	u, err := f.accounts.Me(ctx, code.UserID)
 	if errors.Is(err, ErrUnauthenticated) {
-		return CodeTokens{}, invalidGrant("The user no longer exists")
+		return CodeTokens{}, invalidGrant("The user no longer exists or is disabled")
 	}
 	if err != nil {
 		return CodeTokens{}, err

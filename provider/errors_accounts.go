@@ -35,6 +35,10 @@ var (
 	// ErrNotVerified: login of an unverified user with
 	// --require-verified-email (403).
 	ErrNotVerified error = &accountError{"Please verify your email address."}
+	// ErrUserDisabled: login of a user an operator disabled (403, SPEC
+	// §13). Like ErrNotVerified it is told only after the password
+	// check, so only the account owner learns the state.
+	ErrUserDisabled error = &accountError{"This account is disabled."}
 	// ErrForeignToken: a token issued to a third-party OAuth client,
 	// presented to an account endpoint (403; see Accounts.FirstParty).
 	ErrForeignToken error = &accountError{"This token was not issued for the account API"}

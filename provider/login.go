@@ -38,9 +38,13 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair
 //     (SEC-24, SEC-31); failing to store it is logged, not fatal.
 //   - With RequireVerified, an unverified user is refused after the password
 //     check, so only the account owner learns the state.
+//   - A disabled user (SPEC §13) is refused after the password check, like
+//     an unverified one.
+//   - Success records the sign-in time (noteLogin, at most once a minute).
 //
 // Returns *RateLimitError (ErrRateLimited), ErrUnknownUser, ErrWrongPassword,
-// ErrNotVerified, or an error wrapping storage.ErrUnavailable.
+// ErrUserDisabled, ErrNotVerified, or an error wrapping
+// storage.ErrUnavailable.
 func (a *Accounts) Authenticate(ctx context.Context, email, password string) (storage.User, error) {
 	parsed, key, perr := parseLimitKey(email)
 	return limitedCheck(ctx, a, loginKeyPrefix+key, func() (storage.User, error) {
@@ -81,9 +85,13 @@ func (a *Accounts) authenticate(ctx context.Context, canonical string, perr erro
 	if rehash {
 		a.rehash(ctx, &u, password)
 	}
+	if u.Disabled {
+		return storage.User{}, ErrUserDisabled
+	}
 	if a.cfg.RequireVerified && !u.IsActivated {
 		return storage.User{}, ErrNotVerified
 	}
+	a.noteLogin(ctx, &u)
 	return u, nil
 }
 

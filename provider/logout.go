@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"user-registry/keys"
+	"user-registry/storage"
 )
 
 // Logout ends the session of a verified access token (SEC-12): the token's
@@ -86,8 +87,17 @@ func (a *Accounts) endSessions(ctx context.Context, userID, spare string) error 
 	if userID == "" {
 		return fmt.Errorf("%w: no subject", ErrUnauthenticated)
 	}
-	now := a.now()
-	if err := a.rev.SetNotBefore(ctx, userID, now, now.Add(a.cfg.RefreshAbsolute), spare); err != nil {
+	return setNotBefore(ctx, a.rev, userID, a.now(), a.cfg.RefreshAbsolute, spare)
+}
+
+// setNotBefore sets userID's not-before to now, kept for keep (the
+// longest a refresh family lives), sparing session spare: the one
+// mechanism behind logout everywhere, password changes, account deletion
+// and disabling (UserAdmin). Every node reads it from the shared
+// revocation store on each token, refresh and session check. Returns an
+// error wrapping storage.ErrUnavailable.
+func setNotBefore(ctx context.Context, rev storage.RevocationStore, userID string, now time.Time, keep time.Duration, spare string) error {
+	if err := rev.SetNotBefore(ctx, userID, now, now.Add(keep), spare); err != nil {
 		return fmt.Errorf("provider: end sessions: %w", err)
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"user-registry/keys"
 	"user-registry/storage"
@@ -54,18 +56,43 @@ func (a *Accounts) DeleteAccount(ctx context.Context, userID, password string) e
 	if err != nil {
 		return err
 	}
-	if err := a.LogoutAll(ctx, u.ID); err != nil {
+	return a.removeAccount(ctx, u)
+}
+
+// removeAccount is DeleteAccount after the password check.
+func (a *Accounts) removeAccount(ctx context.Context, u storage.User) error {
+	r := accountRemover{users: a.users, rev: a.rev, consents: a.consents, keep: a.cfg.RefreshAbsolute, now: a.now, log: a.log}
+	return r.remove(ctx, u)
+}
+
+// accountRemover deletes accounts: the one deletion path, shared by the
+// owner (DeleteAccount) and the operators (UserAdmin.Delete).
+type accountRemover struct {
+	users    storage.UserStore
+	rev      storage.RevocationStore
+	consents consentEraser
+	keep     time.Duration // how long the not-before entry is kept
+	now      func() time.Time
+	log      *slog.Logger
+}
+
+// remove revokes every token and session of u (not-before), deletes the
+// record, then the consents (best effort, see DeleteAccount). Returns
+// ErrUnauthenticated when the user is already gone, or an error wrapping
+// storage.ErrUnavailable.
+func (r accountRemover) remove(ctx context.Context, u storage.User) error {
+	if err := setNotBefore(ctx, r.rev, u.ID, r.now(), r.keep, ""); err != nil {
 		return err
 	}
-	if err := a.users.DeleteUser(ctx, u.ID); err != nil {
+	if err := r.users.DeleteUser(ctx, u.ID); err != nil {
 		if isNotFound(err) {
 			return fmt.Errorf("%w: user no longer exists", ErrUnauthenticated)
 		}
 		return fmt.Errorf("provider: delete account: %w", err)
 	}
-	a.log.InfoContext(ctx, "account deleted", "user_id", u.ID)
-	if err := a.consents.DeleteUserConsents(ctx, u.ID); err != nil {
-		a.log.WarnContext(ctx, "consents of deleted user not removed", "user_id", u.ID, "err", err)
+	r.log.InfoContext(ctx, "account deleted", "user_id", u.ID)
+	if err := r.consents.DeleteUserConsents(ctx, u.ID); err != nil {
+		r.log.WarnContext(ctx, "consents of deleted user not removed", "user_id", u.ID, "err", err)
 	}
 	return nil
 }

@@ -96,7 +96,7 @@ func (s *Sessions) Create(ctx context.Context, userID string) (string, storage.S
 // Validate returns the user and the session of a cookie value. A session
 // counts when it exists, has not expired, was created at or after the
 // user's not-before (browser sessions are never the spared one), and its
-// user still exists.
+// user still exists and is not disabled.
 //
 // ok is false, with a nil error, when the value names no session that
 // counts. err is non-nil (wrapping storage.ErrUnavailable) when a store
@@ -133,6 +133,12 @@ func (s *Sessions) Validate(ctx context.Context, value string) (storage.User, st
 	}
 	if err != nil {
 		return storage.User{}, storage.Session{}, false, fmt.Errorf("provider: load session user: %w", err)
+	}
+	if u.Disabled {
+		// Disabling set the not-before too; this holds even if that
+		// entry is lost (SPEC §13).
+		s.log.DebugContext(ctx, "browser session of a disabled user", "user_id", sess.UserID)
+		return storage.User{}, storage.Session{}, false, nil
 	}
 	return u, sess, true, nil
 }

@@ -14,9 +14,36 @@ type User struct {
 	PhoneNum       string // E.164 with "+", "" when none
 	Discoverable   bool
 	IsActivated    bool
-	CreatedAt      time.Time
-	UpdatedAt      time.Time
+	// Disabled is set by an operator (SPEC §13): the user cannot sign in
+	// and none of their tokens or sessions count.
+	Disabled  bool
+	CreatedAt time.Time
+	UpdatedAt time.Time
+	// LastLoginAt is the last successful sign-in, written at most once a
+	// minute per user; nil when the user never signed in.
+	LastLoginAt *time.Time
 }
+
+// UserFilter selects a page of users for ListUsers: newest first
+// (CreatedAt, then ID, both descending), after Cursor.
+type UserFilter struct {
+	Domain string // exact normalized domain; "" = every domain
+	Query  string // part of the canonical email, matched literally; "" = any
+	Cursor UserCursor
+	Limit  int // at most this many users; ≤ 0 means none
+}
+
+// UserCursor is where a page of ListUsers starts: the (CreatedAt, ID) of
+// the last user of the previous page. The zero value starts at the newest.
+// Keyset paging stays as cheap on the last page as on the first and does
+// not skip or repeat users created meanwhile.
+type UserCursor struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// IsZero reports whether c is the start of the list.
+func (c UserCursor) IsZero() bool { return c.ID == "" && c.CreatedAt.IsZero() }
 
 // UserChange is a write to some columns of a user (UserStore.UpdateUser).
 // A nil field is not written. There is no whole-record write: a record read
@@ -27,7 +54,12 @@ type UserChange struct {
 	PhoneNum     *string // "" clears it
 	Discoverable *bool
 	IsActivated  *bool
-	UpdatedAt    time.Time // always written; zero means the store's now
+	Disabled     *bool
+	// LastLoginAt records a sign-in. A change naming only it, with a
+	// zero UpdatedAt, leaves updated_at alone: signing in does not
+	// change the account.
+	LastLoginAt *time.Time
+	UpdatedAt   time.Time // written (zero means the store's now) except as above
 
 	// IfPasswordHash, when set, makes the write conditional: it applies
 	// only while the stored hash equals *IfPasswordHash, else nothing is
@@ -140,4 +172,11 @@ type OneTimeToken struct {
 	Purpose   string // "verify-email" or "reset-password"
 	UserID    string
 	ExpiresAt time.Time
+}
+
+// OnlyLastLogin reports whether c writes nothing but LastLoginAt, and so
+// leaves updated_at as stored (see UserChange.LastLoginAt).
+func OnlyLastLogin(c UserChange) bool {
+	return c.LastLoginAt != nil && c.UpdatedAt.IsZero() && c.PasswordHash == nil && c.PhoneNum == nil &&
+		c.Discoverable == nil && c.IsActivated == nil && c.Disabled == nil && c.IfPasswordHash == nil
 }

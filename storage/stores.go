@@ -26,6 +26,11 @@ type UserStore interface {
 	UpdateUser(ctx context.Context, id string, c UserChange) error
 	// DeleteUser removes the user. Returns ErrNotFound.
 	DeleteUser(ctx context.Context, id string) error
+	// ListUsers returns at most f.Limit users matching f, newest first
+	// (CreatedAt descending, then ID descending), starting after
+	// f.Cursor. Query is a literal substring of EmailCanonical (its LIKE
+	// wildcards match only themselves).
+	ListUsers(ctx context.Context, f UserFilter) ([]User, error)
 }
 
 // DomainStore keeps DomainCheck records, keyed by normalized domain.

@@ -36,6 +36,8 @@ var errTable = []errorRow{
 	{provider.ErrWrongPassword, http.StatusUnauthorized, "invalid_grant", ""},
 	{provider.ErrUnauthenticated, http.StatusUnauthorized, "invalid_grant", ""},
 	{provider.ErrNotVerified, http.StatusForbidden, "access_denied", ""},
+	{provider.ErrUserDisabled, http.StatusForbidden, "access_denied", ""},
+	{provider.ErrNoSuchUser, http.StatusNotFound, "invalid_request", "User not found"},
 	{provider.ErrBadMailToken, http.StatusBadRequest, "invalid_request", ""},
 	{provider.ErrRateLimited, http.StatusTooManyRequests, "rate_limited", ""},
 	// Clients and authority tokens (provider/errors_clients.go). The

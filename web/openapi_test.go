@@ -28,6 +28,7 @@ func TestOpenAPIDescribesTheJSONAPI(t *testing.T) {
 		"/verify-email", "/verify-email/resend", "/password/forgot", "/password/reset",
 		"/oauth2/token", "/oauth2/revoke", "/oauth2/introspect", "/userinfo", "/authority-token",
 		"/clients", "/clients/{id}", "/admin/domains", "/admin/domains/{domain}",
+		"/admin/users", "/admin/users/{id}", "/admin/users/{id}/logout", "/admin/users/{id}/mfa",
 		"/.well-known/jwks.json", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server",
 		"/healthz", "/readyz",
 	}
@@ -37,7 +38,7 @@ func TestOpenAPIDescribesTheJSONAPI(t *testing.T) {
 		}
 	}
 
-	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"))
+	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"), withUserAdmin)
 	for path, ops := range doc.Paths {
 		target := strings.NewReplacer("{id}", "some-id", "{domain}", "example.com").Replace(path)
 		for method := range ops {

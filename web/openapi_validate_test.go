@@ -18,7 +18,7 @@ import (
 // reference: a mismatch is a fault of the document unless SPEC.md says
 // otherwise.
 func TestOpenAPIMatchesTheServer(t *testing.T) {
-	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"))
+	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"), withUserAdmin)
 	api := newAPIContract(t, env.Handler)
 	const email, pw, pw2 = "ann@example.com", testPassword, "another horse battery 10"
 	bearer := func(tok string) string { return "Bearer " + tok }
@@ -85,6 +85,7 @@ func TestOpenAPIMatchesTheServer(t *testing.T) {
 
 	openAPICodeFlow(t, env, api, email, pw)
 	openAPIAdmin(t, env, api, access)
+	openAPIAdminUsers(t, env, api, access)
 
 	// Keys, discovery, health.
 	for _, p := range []string{"/.well-known/jwks.json", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server", "/healthz", "/readyz"} {

@@ -31,6 +31,9 @@ type Config struct {
 	// DomainAdmin changes the domain records for the admin API (SPEC §4);
 	// nil leaves /admin/domains out.
 	DomainAdmin *provider.DomainAdmin
+	// UserAdmin administers users for the admin API (SPEC §13); nil
+	// leaves /admin/users out.
+	UserAdmin *provider.UserAdmin
 	// Clients registers OAuth clients (SPEC §5); nil leaves /clients out.
 	Clients *provider.Clients
 	// ClientAuth authenticates the calling client of the token endpoints,

@@ -22,14 +22,16 @@ import (
 
 const clientsUsage = `Usage:
   user-registry clients create --domain D [--name N] [--scope S]... [--grant G]... [--redirect-uri U]...
-                               [--audience A]... [--public] [--admin] [--trusted] [flags]
+                               [--audience A]... [--public] [--admin] [--domain-admin] [--trusted] [flags]
   user-registry clients list [--json] [flags]
   user-registry clients delete ID [flags]
 
 Manages OAuth2 clients. create prints one JSON object with the client secret,
 which is shown this once (only a keyed hash of it is stored). Grants:
 client_credentials (the default), authorization_code, refresh_token. --admin
-adds scope registry:admin (the admin API); --audience registers an audience
+adds scope registry:admin (the whole admin API); --domain-admin adds scope
+domain:admin (the users and audit events of exactly --domain through the admin
+API; not /admin/domains); --audience registers an audience
 the client may ask tokens for; --trusted skips the consent page; --public makes
 a client without a secret (authorization code flow with PKCE only).`
 
@@ -78,6 +80,7 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	fs.Var(&audiences, "audience", "create: an audience the client may ask tokens for (repeatable)")
 	fs.BoolVar(&spec.Public, "public", false, "create: a public client (no secret)")
 	fs.BoolVar(&spec.Admin, "admin", false, "create: an admin client (scope registry:admin)")
+	fs.BoolVar(&spec.DomainAdmin, "domain-admin", false, "create: a domain admin client (scope domain:admin: users of --domain)")
 	fs.BoolVar(&spec.Trusted, "trusted", false, "create: skip the consent page")
 	fs.BoolVar(&asJSON, "json", false, "list: as JSON")
 	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, clientsUsage)
@@ -122,6 +125,8 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	// The CLI issues no tokens and registers no clients for users: no user
 	// store, no domain policy, no token minter.
 	clients := provider.NewClients(db, nil, nil, nil, key, nil)
+	clients.SetAuditor(newCLIAuditor(db))
+	ctx = provider.WithRequestInfo(ctx, provider.RequestInfo{Actor: provider.ActorCLI})
 
 	switch pos[0] {
 	case "create":

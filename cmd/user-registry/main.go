@@ -30,10 +30,13 @@ Usage:
   user-registry domains list [--json] [flags]
   user-registry domains import [--block|--allow] FILE | domains export [--block|--allow] [flags]
   user-registry clients create --domain D [--name N] [--scope S]... [--grant G]... [--redirect-uri U]...
-                               [--audience A]... [--public] [--admin] [--trusted] [flags]
+                               [--audience A]... [--public] [--admin] [--domain-admin] [--trusted] [flags]
   user-registry clients list [--json] | clients delete ID [flags]
   user-registry keys list [--json] | keys rotate [--now] [flags]
   user-registry users import --format werkzeug FILE [flags]
+  user-registry users list [--domain D] [--query Q] [--json] [flags]
+  user-registry users show EMAIL|ID [--json] [flags]
+  user-registry users disable|enable|logout|delete|mfa-reset EMAIL|ID [flags]
   user-registry version
 
 Run "user-registry COMMAND --help" for the flags of a command.`

@@ -213,6 +213,10 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
+	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
 	return web.New(web.Config{
 		Log:                log,
 		Ready:              map[string]web.Pinger{"database": db, "sessions": eph},
@@ -222,6 +226,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		JWKSMaxAge:         c.JWKSMaxAge,
 		Accounts:           accounts,
 		DomainAdmin:        &provider.DomainAdmin{Store: db, Policy: policy},
+		UserAdmin:          userAdmin,
 		Policy:             policy,
 		Clients:            clients,
 		ClientAuth:         clientAuth,

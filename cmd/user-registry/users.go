@@ -8,12 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"user-registry/provider"
 )
 
-const usersUsage = `Usage: user-registry users import --format werkzeug FILE [flags]
+const usersImportUsage = `Usage: user-registry users import --format werkzeug FILE [flags]
 
 Imports users exported from the original service: CSV without a header row,
 email,password_hash[,phone_num], with werkzeug hashes (pbkdf2:sha256:N$salt$hex
@@ -22,18 +23,43 @@ replaced by argon2id. Bad rows and emails already present are skipped and
 reported on stderr with their line number. Exit status 0 when at least one row
 was imported or all were already present, 1 otherwise.`
 
+// usersUsage is the help of `users` without a verb: every verb's.
+func usersUsage() string {
+	parts := []string{usersImportUsage}
+	for _, v := range usersAdminVerbs {
+		parts = append(parts, usersVerbUsage[v])
+	}
+	return strings.Join(parts, "\n\n")
+}
+
+// cmdUsers dispatches the users verbs: import (below) and the
+// administration verbs (users_admin.go). The verb comes first (SPEC §1:
+// flags follow the subcommand words), which picks the help text.
 func cmdUsers(ctx context.Context, args []string, e env) error {
 	var c storeConfig
 	var format string
+	var o usersOptions
 	fs := flag.NewFlagSet("users", flag.ContinueOnError)
 	c.register(fs)
-	fs.StringVar(&format, "format", "werkzeug", "format of the password hashes (werkzeug)")
-	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, usersUsage)
+	fs.StringVar(&format, "format", "werkzeug", "import: format of the password hashes (werkzeug)")
+	fs.StringVar(&o.domain, "domain", "", "list: only users of exactly this domain")
+	fs.StringVar(&o.query, "query", "", "list: only users whose email contains this text")
+	fs.BoolVar(&o.json, "json", false, "list, show: as JSON")
+	usage := usersUsage()
+	if len(args) > 0 && args[0] == "import" {
+		usage = usersImportUsage
+	} else if len(args) > 0 && usersVerbUsage[args[0]] != "" {
+		usage = usersVerbUsage[args[0]]
+	}
+	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, usage)
 	if err != nil {
 		return err
 	}
+	if len(pos) > 0 && usersVerbUsage[pos[0]] != "" {
+		return usersAdmin(ctx, &c, pos, o, e)
+	}
 	if len(pos) != 2 || pos[0] != "import" {
-		fmt.Fprintln(e.stderr, usersUsage)
+		fmt.Fprintln(e.stderr, usage)
 		return errUsage
 	}
 	if format != "werkzeug" {

@@ -18,7 +18,12 @@ func (s *Store) CreateUser(_ context.Context, u *storage.User) error {
 	if _, ok := s.users[u.ID]; ok {
 		return storage.ErrExists
 	}
-	s.users[u.ID] = *u
+	stored := *u
+	if u.LastLoginAt != nil {
+		t := u.LastLoginAt.UTC()
+		stored.LastLoginAt = &t
+	}
+	s.users[u.ID] = stored
 	s.emails[u.EmailCanonical] = u.ID
 	return nil
 }
@@ -70,9 +75,18 @@ func (s *Store) UpdateUser(_ context.Context, id string, c storage.UserChange) e
 	if c.IsActivated != nil {
 		u.IsActivated = *c.IsActivated
 	}
-	u.UpdatedAt = c.UpdatedAt
-	if u.UpdatedAt.IsZero() {
-		u.UpdatedAt = s.now().UTC()
+	if c.Disabled != nil {
+		u.Disabled = *c.Disabled
+	}
+	if c.LastLoginAt != nil {
+		t := c.LastLoginAt.UTC()
+		u.LastLoginAt = &t
+	}
+	if !storage.OnlyLastLogin(c) {
+		u.UpdatedAt = c.UpdatedAt
+		if u.UpdatedAt.IsZero() {
+			u.UpdatedAt = s.now().UTC()
+		}
 	}
 	s.users[id] = u
 	return nil

@@ -12,17 +12,23 @@ import (
 // Timestamps are written by this package (autoCreateTime/autoUpdateTime
 // off), in UTC, so what a caller stores is what it reads back.
 
+// The users list (ListUsers) pages newest first by keyset (created_at,
+// id): ix_users_created serves the whole list, ix_users_domain_created one
+// domain's. Disabled has a default and LastLoginAt is nullable so that
+// AutoMigrate can add them to a table with rows (false, never).
 type userRow struct {
-	ID             string    `gorm:"primaryKey;size:36"`
-	Email          string    `gorm:"size:320;not null"`
-	EmailCanonical string    `gorm:"size:320;not null;uniqueIndex:ux_users_email_canonical"`
-	Domain         string    `gorm:"size:253;not null;index:ix_users_domain"`
-	PasswordHash   string    `gorm:"size:512;not null"`
-	PhoneNum       string    `gorm:"size:32;not null"`
-	Discoverable   bool      `gorm:"not null"`
-	IsActivated    bool      `gorm:"not null"`
-	CreatedAt      time.Time `gorm:"not null;precision:6;autoCreateTime:false"`
-	UpdatedAt      time.Time `gorm:"not null;precision:6;autoUpdateTime:false"`
+	ID             string     `gorm:"primaryKey;size:36;index:ix_users_created,priority:2;index:ix_users_domain_created,priority:3"`
+	Email          string     `gorm:"size:320;not null"`
+	EmailCanonical string     `gorm:"size:320;not null;uniqueIndex:ux_users_email_canonical"`
+	Domain         string     `gorm:"size:253;not null;index:ix_users_domain;index:ix_users_domain_created,priority:1"`
+	PasswordHash   string     `gorm:"size:512;not null"`
+	PhoneNum       string     `gorm:"size:32;not null"`
+	Discoverable   bool       `gorm:"not null"`
+	IsActivated    bool       `gorm:"not null"`
+	Disabled       bool       `gorm:"not null;default:false"`
+	CreatedAt      time.Time  `gorm:"not null;precision:6;autoCreateTime:false;index:ix_users_created,priority:1;index:ix_users_domain_created,priority:2"`
+	UpdatedAt      time.Time  `gorm:"not null;precision:6;autoUpdateTime:false"`
+	LastLoginAt    *time.Time `gorm:"precision:6"`
 }
 
 func (userRow) TableName() string { return "users" }
@@ -82,9 +88,20 @@ func toUser(r userRow) storage.User {
 		PhoneNum:       r.PhoneNum,
 		Discoverable:   r.Discoverable,
 		IsActivated:    r.IsActivated,
+		Disabled:       r.Disabled,
 		CreatedAt:      r.CreatedAt.UTC(),
 		UpdatedAt:      r.UpdatedAt.UTC(),
+		LastLoginAt:    utcPtr(r.LastLoginAt),
 	}
+}
+
+// utcPtr returns a copy of *t in UTC, or nil.
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }
 
 func toDomain(r domainRow) storage.DomainRecord {

@@ -23,8 +23,13 @@ func (s *Store) CreateUser(ctx context.Context, u *storage.User) error {
 		PhoneNum:       u.PhoneNum,
 		Discoverable:   u.Discoverable,
 		IsActivated:    u.IsActivated,
+		Disabled:       u.Disabled,
 		CreatedAt:      u.CreatedAt,
 		UpdatedAt:      u.UpdatedAt,
+	}
+	if u.LastLoginAt != nil {
+		t := s.stamp(*u.LastLoginAt)
+		row.LastLoginAt = &t
 	}
 	if err := s.db.WithContext(ctx).Create(&row).Error; err != nil {
 		return fmt.Errorf("sqlstore: create user: %w", classify(err))
@@ -63,7 +68,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, c storage.UserChange)
 		return storage.ErrNotFound
 	}
 	// A map (not a struct) so false and "" are written too.
-	cols := map[string]any{"updated_at": s.stamp(c.UpdatedAt)}
+	cols := map[string]any{}
+	if !storage.OnlyLastLogin(c) {
+		cols["updated_at"] = s.stamp(c.UpdatedAt)
+	}
 	if c.PasswordHash != nil {
 		cols["password_hash"] = *c.PasswordHash
 	}
@@ -75,6 +83,12 @@ func (s *Store) UpdateUser(ctx context.Context, id string, c storage.UserChange)
 	}
 	if c.IsActivated != nil {
 		cols["is_activated"] = *c.IsActivated
+	}
+	if c.Disabled != nil {
+		cols["disabled"] = *c.Disabled
+	}
+	if c.LastLoginAt != nil {
+		cols["last_login_at"] = s.stamp(*c.LastLoginAt)
 	}
 	q := s.db.WithContext(ctx).Model(&userRow{}).Where("id = ?", id)
 	if c.IfPasswordHash != nil {

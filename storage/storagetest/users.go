@@ -38,8 +38,14 @@ func recUser(t *testing.T, what string, got, want storage.User) {
 	t.Helper()
 	recTime(t, what+".CreatedAt", got.CreatedAt, want.CreatedAt)
 	recTime(t, what+".UpdatedAt", got.UpdatedAt, want.UpdatedAt)
-	got.CreatedAt, got.UpdatedAt = time.Time{}, time.Time{}
-	want.CreatedAt, want.UpdatedAt = time.Time{}, time.Time{}
+	switch {
+	case (got.LastLoginAt == nil) != (want.LastLoginAt == nil):
+		t.Errorf("%s.LastLoginAt = %v, want %v", what, got.LastLoginAt, want.LastLoginAt)
+	case got.LastLoginAt != nil:
+		recTime(t, what+".LastLoginAt", *got.LastLoginAt, *want.LastLoginAt)
+	}
+	got.CreatedAt, got.UpdatedAt, got.LastLoginAt = time.Time{}, time.Time{}, nil
+	want.CreatedAt, want.UpdatedAt, want.LastLoginAt = time.Time{}, time.Time{}, nil
 	if got != want {
 		t.Errorf("%s:\n got  %+v\n want %+v", what, got, want)
 	}
@@ -71,6 +77,9 @@ func testUsers(t *testing.T, s Stores) {
 	t.Run("concurrent-writers", func(t *testing.T) { testUserConcurrentWriters(t, s) })
 	t.Run("delete", func(t *testing.T) { testUserDelete(t, s) })
 	t.Run("concurrent-create", func(t *testing.T) { testUserConcurrent(t, s) })
+	t.Run("disabled-last-login", func(t *testing.T) { testUserDisabledLastLogin(t, s) })
+	t.Run("list-order-paging", func(t *testing.T) { testUserListPaging(t, s) })
+	t.Run("list-filters", func(t *testing.T) { testUserListFilters(t, s) })
 }
 
 func testUserCreateGet(t *testing.T, s Stores) {
