@@ -129,6 +129,7 @@ type Accounts struct {
 	consents     consentEraser
 	verification verificationSender
 	loginRL      *RateLimiter
+	audit        Auditor
 	sleep        func(ctx context.Context, d time.Duration) error
 	cfg          AccountsConfig
 	now          func() time.Time
@@ -172,7 +173,10 @@ type AccountDeps struct {
 	// (*MailLinks); nil when no mailer is configured, and users are then
 	// activated at signup (Config.ActivateAtSignup).
 	Verification verificationSender
-	Config       AccountsConfig
+	// Audit records the account's security events (SPEC §13); nil
+	// records nothing.
+	Audit  Auditor
+	Config AccountsConfig
 	Now          func() time.Time // nil means time.Now
 	Log          *slog.Logger     // nil discards
 }
@@ -203,7 +207,7 @@ func NewAccounts(d AccountDeps) (*Accounts, error) {
 	return &Accounts{
 		users: d.Users, policy: d.Policy, hasher: d.Hasher, tokens: d.Tokens, refresh: d.Refresh,
 		rev: d.Revocations, consents: d.Consents, verification: d.Verification, loginRL: rl,
-		sleep: cfg.Sleep, cfg: cfg, now: now, log: log,
+		sleep: cfg.Sleep, cfg: cfg, now: now, log: log, audit: auditorOr(d.Audit),
 	}, nil
 }
 

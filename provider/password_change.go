@@ -36,6 +36,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, curr
 		return err
 	}
 	a.log.InfoContext(ctx, "password changed", "user_id", u.ID)
+	a.audit.Record(ctx, userEvent(EventPasswordChanged, u))
 	return nil
 }
 
@@ -54,7 +55,8 @@ func (a *Accounts) DeleteAccount(ctx context.Context, userID, password string) e
 	if err != nil {
 		return err
 	}
-	if err := a.LogoutAll(ctx, u.ID); err != nil {
+	// Not LogoutAll: the deletion is the event, not a logout everywhere.
+	if err := a.endSessions(ctx, u.ID, ""); err != nil {
 		return err
 	}
 	if err := a.users.DeleteUser(ctx, u.ID); err != nil {
@@ -64,6 +66,7 @@ func (a *Accounts) DeleteAccount(ctx context.Context, userID, password string) e
 		return fmt.Errorf("provider: delete account: %w", err)
 	}
 	a.log.InfoContext(ctx, "account deleted", "user_id", u.ID)
+	a.audit.Record(ctx, userEvent(EventAccountDeleted, u))
 	if err := a.consents.DeleteUserConsents(ctx, u.ID); err != nil {
 		a.log.WarnContext(ctx, "consents of deleted user not removed", "user_id", u.ID, "err", err)
 	}
@@ -73,11 +76,16 @@ func (a *Accounts) DeleteAccount(ctx context.Context, userID, password string) e
 // checkOwnPassword loads userID and checks password against it, under the
 // same per-account failure limit as login: a stolen access token must not
 // become a password oracle.
-func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string) (storage.User, error) {
+func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string) (_ storage.User, err error) {
 	u, err := a.user(ctx, userID)
 	if err != nil {
 		return storage.User{}, err
 	}
+	defer func() {
+		if errors.Is(err, ErrRateLimited) {
+			a.audit.Record(ctx, AuditEvent{Event: EventRateLimited, UserID: u.ID, Domain: u.Domain, Actor: ActorUser, Detail: limitLoginAccount})
+		}
+	}()
 	return limitedCheck(ctx, a, loginKeyPrefix+u.EmailCanonical, func() (storage.User, error) {
 		ok, _, err := a.hasher.Verify(ctx, password, u.PasswordHash)
 		if err != nil && !errors.Is(err, ErrMalformedHash) {
