@@ -33,6 +33,7 @@ Usage:
   user-registry clients list [--json] | clients delete ID [flags]
   user-registry keys list [--json] | keys rotate [--now] [flags]
   user-registry users import --format werkzeug FILE [flags]
+  user-registry audit list [--user U] [--domain D] [--event E] [--since T] [--json] [flags]
   user-registry version
 
 Run "user-registry COMMAND --help" for the flags of a command.`
@@ -72,6 +73,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdKeys(ctx, args[1:], e)
 	case "users":
 		err = cmdUsers(ctx, args[1:], e)
+	case "audit":
+		err = cmdAudit(ctx, args[1:], e)
 	default:
 		fmt.Fprintf(e.stderr, "unknown command %q\n\n%s\n", args[0], mainUsage)
 		return 2
