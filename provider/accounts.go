@@ -173,12 +173,13 @@ type AccountDeps struct {
 	// (*MailLinks); nil when no mailer is configured, and users are then
 	// activated at signup (Config.ActivateAtSignup).
 	Verification verificationSender
-	// Audit records the account's security events (SPEC §13); nil
-	// records nothing.
-	Audit  Auditor
-	Config AccountsConfig
+	Config       AccountsConfig
 	Now          func() time.Time // nil means time.Now
 	Log          *slog.Logger     // nil discards
+
+	// Audit records the account's security events (SPEC §13); nil
+	// records nothing.
+	Audit Auditor
 }
 
 // NewAccounts wires the account service. It fails when a required
