@@ -36,17 +36,6 @@ func (r *auditRecorder) list() []provider.AuditEvent {
 	return append([]provider.AuditEvent(nil), r.events...)
 }
 
-// find returns the events named event.
-func (r *auditRecorder) find(event string) []provider.AuditEvent {
-	var out []provider.AuditEvent
-	for _, e := range r.list() {
-		if e.Event == event {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // TestAuditLoginEvents: each login outcome records its event and reason,
 // the per-account limit records rate_limited, and no event holds the
 // password typed (SEC-71).
