@@ -1,6 +1,7 @@
 package keys
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
@@ -41,6 +42,11 @@ type Config struct {
 	ReloadInterval time.Duration // Run reloads the store this often (≤ 30 s)
 	Now            func() time.Time
 	Log            *slog.Logger
+	// OnCreate, when set, is called after this manager stored a new key
+	// (the first one, a scheduled or an emergency rotation), with the
+	// context of the call that made it: the caller audits rotations
+	// without this package knowing about auditing.
+	OnCreate func(ctx context.Context, kid string, generation int64, emergency bool)
 }
 
 func (c Config) withDefaults() (Config, error) {

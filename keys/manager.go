@@ -134,6 +134,9 @@ func (m *Manager) create(ctx context.Context, gen int64, activate time.Time, eme
 	}
 	m.cfg.Log.Info("signing key created", "kid", kid, "alg", m.cfg.Alg, "generation", gen,
 		"activate_at", activate, "emergency", emergency)
+	if m.cfg.OnCreate != nil {
+		m.cfg.OnCreate(ctx, kid, gen, emergency)
+	}
 	return m.Reload(ctx)
 }
 

@@ -129,6 +129,7 @@ type Accounts struct {
 	consents     consentEraser
 	verification verificationSender
 	loginRL      *RateLimiter
+	audit        Auditor
 	sleep        func(ctx context.Context, d time.Duration) error
 	cfg          AccountsConfig
 	now          func() time.Time
@@ -175,6 +176,10 @@ type AccountDeps struct {
 	Config       AccountsConfig
 	Now          func() time.Time // nil means time.Now
 	Log          *slog.Logger     // nil discards
+
+	// Audit records the account's security events (SPEC §13); nil
+	// records nothing.
+	Audit Auditor
 }
 
 // NewAccounts wires the account service. It fails when a required
@@ -203,7 +208,7 @@ func NewAccounts(d AccountDeps) (*Accounts, error) {
 	return &Accounts{
 		users: d.Users, policy: d.Policy, hasher: d.Hasher, tokens: d.Tokens, refresh: d.Refresh,
 		rev: d.Revocations, consents: d.Consents, verification: d.Verification, loginRL: rl,
-		sleep: cfg.Sleep, cfg: cfg, now: now, log: log,
+		sleep: cfg.Sleep, cfg: cfg, now: now, log: log, audit: auditorOr(d.Audit),
 	}, nil
 }
 

@@ -60,6 +60,8 @@ type ClientAuthDeps struct {
 	// Limit is the per-client rate limit (--limit-client), counted once per
 	// authenticated request under "client:"+ID. nil: no limit.
 	Limit *RateLimiter
+	// Audit records refusals by Limit (rate_limited); nil records nothing.
+	Audit Auditor
 }
 
 // ClientAuth authenticates the calling client of every request that needs
@@ -71,6 +73,7 @@ type ClientAuthDeps struct {
 type ClientAuth struct {
 	clients *Clients
 	limit   *RateLimiter
+	audit   Auditor
 	grants  *goserver.Server // the client_credentials grant (clientauth_goauth2.go)
 }
 
@@ -80,7 +83,7 @@ func NewClientAuth(d ClientAuthDeps) (*ClientAuth, error) {
 	if d.Clients == nil {
 		return nil, errors.New("provider: client authentication needs Clients")
 	}
-	return &ClientAuth{clients: d.Clients, limit: d.Limit, grants: newGrantServer(d.Clients)}, nil
+	return &ClientAuth{clients: d.Clients, limit: d.Limit, audit: auditorOr(d.Audit), grants: newGrantServer(d.Clients)}, nil
 }
 
 // Authenticate identifies the client that sent cr, for use:
@@ -108,6 +111,9 @@ func (a *ClientAuth) Authenticate(ctx context.Context, cr ClientCredentials, use
 		return storage.Client{}, err
 	}
 	if _, err := a.limit.Allow(ctx, "client:"+c.ID); err != nil {
+		if errors.Is(err, ErrRateLimited) {
+			a.audit.Record(ctx, AuditEvent{Event: EventRateLimited, ClientID: c.ID, Domain: c.Domain, Detail: limitClient})
+		}
 		return storage.Client{}, err
 	}
 	return c, nil

@@ -73,11 +73,16 @@ func NewClients(store storage.ClientStore, users userReader, policy *DomainPolic
 		now = time.Now
 	}
 	return &Clients{
-		store: store, users: users, policy: policy, tokens: tokens, now: now, audit: NopAuditor{},
+		store: store, users: users, policy: policy, tokens: tokens, now: now,
 		hasher: newSecretHasher(hmacKey),
 		cache:  make(map[string]cachedClient),
+		audit:  NopAuditor{},
 	}
 }
+
+// SetAuditor makes s record client_created and client_deleted with a (nil:
+// nothing). Call it while wiring, before s is used.
+func (s *Clients) SetAuditor(a Auditor) { s.audit = auditorOr(a) }
 
 // ClientSpec describes a client to register.
 type ClientSpec struct {
@@ -101,25 +106,7 @@ type ClientSpec struct {
 // Returns an error wrapping ErrInvalidInput for a bad spec.
 // The creation is audited (client_created) with the context's actor.
 func (s *Clients) Create(ctx context.Context, spec ClientSpec) (storage.Client, string, error) {
-	c, secret, err := s.create(ctx, spec, "")
-	if err != nil {
-		return c, secret, err
-	}
-	ri := RequestInfoFrom(ctx)
-	s.audit.Record(ctx, AuditEvent{
-		Time: s.now().UTC(), Event: EventClientCreated, ClientID: c.ID, Domain: c.Domain,
-		Actor: ri.Actor, IP: ri.IP, UserAgent: ri.UserAgent,
-	})
-	return c, secret, nil
-}
-
-// SetAuditor makes s record its audited events (client_created by the
-// operators) with a; nil records nothing. Call it before s is shared.
-func (s *Clients) SetAuditor(a Auditor) {
-	if a == nil {
-		a = NopAuditor{}
-	}
-	s.audit = a
+	return s.create(ctx, spec, "")
 }
 
 // create is Create for a client registered by the user createdBy ("" for
@@ -149,7 +136,19 @@ func (s *Clients) create(ctx context.Context, spec ClientSpec, createdBy string)
 		return storage.Client{}, "", fmt.Errorf("create client: %w", err)
 	}
 	s.forget(c.ID)
+	s.audit.Record(ctx, clientEvent(ctx, EventClientCreated, c))
 	return c, secret, nil
+}
+
+// clientEvent is the audit event of a change to client c: by its creator
+// (a user, through /clients) or by whoever the context names (the CLI, an
+// admin client).
+func clientEvent(ctx context.Context, event string, c storage.Client) AuditEvent {
+	e := AuditEvent{Event: event, ClientID: c.ID, Domain: c.Domain, UserID: c.CreatedBy, Actor: RequestInfoFrom(ctx).Actor}
+	if e.Actor == "" && c.CreatedBy != "" {
+		e.Actor = ActorUser
+	}
+	return e
 }
 
 // validate checks spec and returns the record to store (without ID, hash
@@ -389,13 +388,26 @@ func (s *Clients) List(ctx context.Context, domain string) ([]storage.Client, er
 // RemoveForUser). Returns ErrClientNotFound, or an error wrapping
 // storage.ErrUnavailable.
 func (s *Clients) Delete(ctx context.Context, id string) error {
-	err := s.store.DeleteClient(ctx, id)
-	s.forget(id)
+	// Read first, so the audit event names the client's domain and
+	// creator.
+	c, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	return s.remove(ctx, c)
+}
+
+// remove deletes client c (read just before). Returns ErrClientNotFound
+// when it went meanwhile.
+func (s *Clients) remove(ctx context.Context, c storage.Client) error {
+	err := s.store.DeleteClient(ctx, c.ID)
+	s.forget(c.ID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return ErrClientNotFound
 	}
 	if err != nil {
-		return fmt.Errorf("delete client %s: %w", id, err)
+		return fmt.Errorf("delete client %s: %w", c.ID, err)
 	}
+	s.audit.Record(ctx, clientEvent(ctx, EventClientDeleted, c))
 	return nil
 }

@@ -76,7 +76,7 @@ func (s *Clients) RemoveForUser(ctx context.Context, userID, id string) error {
 	if userID == "" || c.CreatedBy != userID {
 		return ErrClientNotFound
 	}
-	return s.Delete(ctx, id)
+	return s.remove(ctx, c)
 }
 
 // owner loads the user userID. Returns ErrUnauthenticated when the user

@@ -32,6 +32,9 @@ type DomainAdmin struct {
 	// Policy is this process's cache of the records; nil where none is
 	// served (the CLI).
 	Policy *DomainPolicy
+	// Audit records domain_changed; nil records nothing. The actor (the
+	// CLI, an admin client) comes from the context's RequestInfo.
+	Audit Auditor
 }
 
 // Put creates or replaces the record for domain and returns it, its domain
@@ -49,6 +52,11 @@ func (a *DomainAdmin) Put(ctx context.Context, domain string, belongsTo int) (Do
 		return DomainEntry{}, fmt.Errorf("provider: put domain %s: %w", d, err)
 	}
 	a.invalidate()
+	detail := "allowed"
+	if belongsTo == storage.DomainBlocked {
+		detail = "blocked"
+	}
+	a.record(ctx, d, detail)
 	return DomainEntry{Domain: d, BelongsTo: belongsTo}, nil
 }
 
@@ -67,7 +75,12 @@ func (a *DomainAdmin) Remove(ctx context.Context, domain string) (string, error)
 		return d, fmt.Errorf("provider: remove domain %s: %w", d, err)
 	}
 	a.invalidate()
+	a.record(ctx, d, "removed")
 	return d, nil
+}
+
+func (a *DomainAdmin) record(ctx context.Context, domain, detail string) {
+	auditorOr(a.Audit).Record(ctx, AuditEvent{Event: EventDomainChanged, Domain: domain, Detail: detail})
 }
 
 func (a *DomainAdmin) invalidate() {

@@ -106,6 +106,7 @@ func (l *Lifecycle) VerifyEmail(ctx context.Context, token string) (storage.User
 	}
 	u.IsActivated, u.UpdatedAt = true, change.UpdatedAt
 	l.log.InfoContext(ctx, "email verified", "user_id", u.ID)
+	l.acc.audit.Record(ctx, userEvent(EventEmailVerified, u))
 	return u, nil
 }
 
@@ -196,6 +197,7 @@ func (l *Lifecycle) ResetPassword(ctx context.Context, token, password string) (
 		return storage.User{}, err
 	}
 	l.log.InfoContext(ctx, "password reset", "user_id", u.ID)
+	l.acc.audit.Record(ctx, userEvent(EventPasswordReset, u))
 	return u, nil
 }
 
@@ -218,6 +220,7 @@ func (a *Accounts) SetPassword(ctx context.Context, userID, current, next string
 		return storage.User{}, err
 	}
 	a.log.InfoContext(ctx, "password changed", "user_id", u.ID)
+	a.audit.Record(ctx, userEvent(EventPasswordChanged, u))
 	return u, nil
 }
 
@@ -227,5 +230,6 @@ func (a *Accounts) storePassword(ctx context.Context, u *storage.User, pw string
 	if err := a.savePassword(ctx, u, pw, c); err != nil {
 		return err
 	}
-	return a.LogoutAll(ctx, u.ID)
+	// Not LogoutAll: the password event stands for this logout.
+	return a.endSessions(ctx, u.ID, "")
 }

@@ -47,17 +47,24 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair
 // storage.ErrUnavailable.
 func (a *Accounts) Authenticate(ctx context.Context, email, password string) (storage.User, error) {
 	parsed, key, perr := parseLimitKey(email)
-	return limitedCheck(ctx, a, loginKeyPrefix+key, func() (storage.User, error) {
-		return a.authenticate(ctx, parsed.Canonical, perr, password)
+	var found storage.User // the account checked, also when the check fails
+	u, err := limitedCheck(ctx, a, loginKeyPrefix+key, func() (storage.User, error) {
+		return a.authenticate(ctx, parsed.Canonical, perr, password, &found)
 	})
+	a.auditLogin(ctx, parsed, found, err)
+	return u, err
 }
 
 // authenticate is Authenticate after the rate limit has counted the attempt.
-func (a *Accounts) authenticate(ctx context.Context, canonical string, perr error, password string) (storage.User, error) {
+// The account found is put in *found, for the audit event of a failure.
+func (a *Accounts) authenticate(ctx context.Context, canonical string, perr error, password string, found *storage.User) (storage.User, error) {
 	var u storage.User
 	err := storage.ErrNotFound
 	if perr == nil {
 		u, err = a.users.UserByEmail(ctx, canonical)
+	}
+	if err == nil {
+		*found = u
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		if err := a.hasher.VerifyDummy(ctx, password); err != nil {

@@ -24,10 +24,13 @@ func (a *Accounts) Logout(ctx context.Context, c keys.AccessClaims) error {
 	if err := a.revokeAccess(ctx, c); err != nil {
 		return fmt.Errorf("provider: logout: revoke token: %w", err)
 	}
-	if c.SID == "" {
-		return nil
+	if c.SID != "" {
+		if err := a.EndSession(ctx, c.SID); err != nil {
+			return err
+		}
 	}
-	return a.EndSession(ctx, c.SID)
+	a.audit.Record(ctx, AuditEvent{Event: EventLogout, UserID: c.Subject, ClientID: c.ClientID, Domain: c.Domain, Actor: ActorUser})
+	return nil
 }
 
 // revokeAccess revokes the access token c by its jti until its exp (now
@@ -77,6 +80,10 @@ func (a *Accounts) LogoutAll(ctx context.Context, userID string) error {
 		return err
 	}
 	a.log.InfoContext(ctx, "user logged out everywhere", "user_id", userID)
+	// The domain lets a domain admin see the event; the read is cheap
+	// next to the revocation, and a failure only leaves it empty.
+	u, _ := a.users.UserByID(ctx, userID)
+	a.audit.Record(ctx, AuditEvent{Event: EventLogoutAll, UserID: userID, Domain: u.Domain, Actor: actorOr(ctx, ActorUser)})
 	return nil
 }
 

@@ -38,6 +38,7 @@ func (a *Accounts) ChangePassword(ctx context.Context, c keys.AccessClaims, curr
 		return err
 	}
 	a.log.InfoContext(ctx, "password changed", "user_id", u.ID)
+	a.audit.Record(ctx, userEvent(EventPasswordChanged, u))
 	return nil
 }
 
@@ -56,7 +57,11 @@ func (a *Accounts) DeleteAccount(ctx context.Context, userID, password string) e
 	if err != nil {
 		return err
 	}
-	return a.removeAccount(ctx, u)
+	if err := a.removeAccount(ctx, u); err != nil {
+		return err
+	}
+	a.audit.Record(ctx, userEvent(EventAccountDeleted, u))
+	return nil
 }
 
 // removeAccount is DeleteAccount after the password check.
@@ -100,11 +105,16 @@ func (r accountRemover) remove(ctx context.Context, u storage.User) error {
 // checkOwnPassword loads userID and checks password against it, under the
 // same per-account failure limit as login: a stolen access token must not
 // become a password oracle.
-func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string) (storage.User, error) {
+func (a *Accounts) checkOwnPassword(ctx context.Context, userID, password string) (_ storage.User, err error) {
 	u, err := a.user(ctx, userID)
 	if err != nil {
 		return storage.User{}, err
 	}
+	defer func() {
+		if errors.Is(err, ErrRateLimited) {
+			a.audit.Record(ctx, AuditEvent{Event: EventRateLimited, UserID: u.ID, Domain: u.Domain, Actor: ActorUser, Detail: limitLoginAccount})
+		}
+	}()
 	return limitedCheck(ctx, a, loginKeyPrefix+u.EmailCanonical, func() (storage.User, error) {
 		ok, _, err := a.hasher.Verify(ctx, password, u.PasswordHash)
 		if err != nil && !errors.Is(err, ErrMalformedHash) {

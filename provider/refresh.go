@@ -170,7 +170,7 @@ func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string
 	if errors.Is(err, storage.ErrNotFound) {
 		// Not current: unknown, expired, revoked, or already rotated.
 		// Only RotateRefresh tells reuse apart, and revokes the family.
-		return TokenPair{}, a.rejectStale(ctx, familyID, oldHash)
+		return TokenPair{}, a.rejectStale(ctx, familyID, oldHash, clientID)
 	}
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("provider: refresh: %w", err)
@@ -211,7 +211,7 @@ func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string
 		FamilyExpiresAt: famExp,
 	}
 	if _, err := a.refresh.RotateRefresh(ctx, familyID, oldHash, next); err != nil {
-		return TokenPair{}, a.rotateFailed(ctx, familyID, err)
+		return TokenPair{}, a.rotateFailed(ctx, familyID, err, old)
 	}
 	if audience == nil {
 		audience = a.cfg.LoginAudience
@@ -223,22 +223,25 @@ func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string
 // rejectStale handles a token that is not its family's current one:
 // RotateRefresh with an empty successor detects reuse (and revokes the
 // family); anything else is simply unknown.
-func (a *Accounts) rejectStale(ctx context.Context, familyID, oldHash string) error {
+func (a *Accounts) rejectStale(ctx context.Context, familyID, oldHash, clientID string) error {
 	_, err := a.refresh.RotateRefresh(ctx, familyID, oldHash, storage.RefreshToken{})
 	if err == nil {
 		// Became current between the two calls, which rotation never
 		// allows; refuse and make sure the empty successor is not kept.
 		return a.endFamily(ctx, familyID, fmt.Errorf("%w: refresh token state changed", ErrUnauthenticated))
 	}
-	return a.rotateFailed(ctx, familyID, err)
+	return a.rotateFailed(ctx, familyID, err, storage.RefreshToken{ClientID: clientID})
 }
 
 // rotateFailed maps a RotateRefresh error. On reuse the store has revoked
 // the family; the sid is revoked too so the session's access tokens die.
-func (a *Accounts) rotateFailed(ctx context.Context, familyID string, err error) error {
+// old is what is known of the token (its user only when it was read
+// before a racing rotation), for the audit event.
+func (a *Accounts) rotateFailed(ctx context.Context, familyID string, err error, old storage.RefreshToken) error {
 	switch {
 	case errors.Is(err, storage.ErrReused):
 		a.log.WarnContext(ctx, "refresh token reuse: session revoked", "sid", familyID)
+		a.audit.Record(ctx, AuditEvent{Event: EventRefreshReuse, UserID: old.UserID, ClientID: old.ClientID, Detail: detailReuseRevoked})
 		if rerr := a.rev.Revoke(ctx, familyID, a.now().Add(a.cfg.RefreshAbsolute)); rerr != nil {
 			return fmt.Errorf("provider: refresh reuse: revoke session: %w", rerr)
 		}

@@ -85,6 +85,7 @@ func (a *Accounts) Signup(ctx context.Context, in SignupInput) (storage.User, er
 		return storage.User{}, fmt.Errorf("provider: signup: %w", err)
 	}
 	a.log.InfoContext(ctx, "user signed up", "user_id", u.ID, "domain", u.Domain)
+	a.audit.Record(ctx, userEvent(EventSignup, u))
 	if a.verification != nil {
 		if err := a.verification.SendVerification(ctx, u); err != nil {
 			a.log.WarnContext(ctx, "verification mail not queued", "user_id", u.ID, "err", err)

@@ -164,3 +164,19 @@ type RateStore = limiter.Store
 type Pinger interface {
 	Ping(ctx context.Context) error
 }
+
+// AuditStore keeps the audit trail (SPEC §13): append-only rows, listed
+// newest first and pruned by age.
+type AuditStore interface {
+	// AppendAuditEvents stores events in one multi-row insert; each gets a
+	// fresh increasing ID. Times are kept at microsecond precision. An
+	// empty slice does nothing.
+	AppendAuditEvents(ctx context.Context, events []AuditEvent) error
+	// ListAuditEvents returns up to f.Limit events matching f, ordered by
+	// Time then ID, both descending, strictly after f.Cursor in that order
+	// (a keyset page: no OFFSET, so a page costs the same however deep).
+	ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, error)
+	// PruneAuditEvents deletes the events older than before and returns
+	// how many went.
+	PruneAuditEvents(ctx context.Context, before time.Time) (int64, error)
+}

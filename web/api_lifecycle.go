@@ -31,9 +31,9 @@ func (s *server) routesLifecycleAPI(r *mux.Router, limited func(http.Handler) ht
 	if s.cfg.Lifecycle == nil {
 		return
 	}
-	r.Handle("/verify-email", noStore(http.HandlerFunc(s.apiVerifyEmail))).Methods(http.MethodGet)
+	r.Handle("/verify-email", noStore(s.audited(http.HandlerFunc(s.apiVerifyEmail)))).Methods(http.MethodGet)
 	post := func(path string, h http.HandlerFunc) {
-		r.Handle(path, limited(noStore(h))).Methods(http.MethodPost).MatcherFunc(isJSONRequest)
+		r.Handle(path, limited(noStore(s.audited(h)))).Methods(http.MethodPost).MatcherFunc(isJSONRequest)
 	}
 	post("/verify-email/resend", s.apiResendVerification)
 	post("/password/forgot", s.apiForgotPassword)

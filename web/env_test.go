@@ -129,6 +129,7 @@ func newTestEnvMail(t testing.TB, backend string, mail func(env *testEnv, issuer
 		o(&cfg, &acfg)
 	}
 	deps := testAccountDeps(db, env.Policy, env.Tokens, env.Eph, acfg)
+	deps.Audit = cfg.Audit // withAudit (audit_env_test.go)
 	if mail != nil {
 		deps.Verification = mail(env, issuer)
 	}

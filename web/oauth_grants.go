@@ -15,6 +15,7 @@ import (
 type codeGrants struct {
 	flow *provider.CodeFlow
 	auth *provider.ClientAuth
+	s    *server // requestInfo, for the audit events of these grants
 }
 
 // newCodeGrants returns nil when the code flow is not configured; the
@@ -23,12 +24,17 @@ func (s *server) newCodeGrants() *codeGrants {
 	if s.cfg.CodeFlow == nil || s.cfg.ClientAuth == nil {
 		return nil
 	}
-	return &codeGrants{flow: s.cfg.CodeFlow, auth: s.cfg.ClientAuth}
+	return &codeGrants{flow: s.cfg.CodeFlow, auth: s.cfg.ClientAuth, s: s}
 }
 
 // serve runs one grant and writes the answer.
 func (g *codeGrants) serve(w http.ResponseWriter, r *http.Request, log *slog.Logger, req *tokenRequest) {
+	// Not the client_credentials grant's hot path: these grants may
+	// record refresh_reuse_detected and rate_limited.
 	ctx := r.Context()
+	if g.s.cfg.Audit != nil {
+		ctx = provider.WithRequestInfo(ctx, g.s.requestInfo(r, ""))
+	}
 	c, err := g.auth.Authenticate(ctx, req.client, provider.UseCodeGrant)
 	var out provider.CodeTokens
 	if err == nil {

@@ -18,7 +18,8 @@ import (
 // reference: a mismatch is a fault of the document unless SPEC.md says
 // otherwise.
 func TestOpenAPIMatchesTheServer(t *testing.T) {
-	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"), withUserAdmin)
+	trail := &auditTrail{}
+	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"), withUserAdmin, withAudit(trail))
 	api := newAPIContract(t, env.Handler)
 	const email, pw, pw2 = "ann@example.com", testPassword, "another horse battery 10"
 	bearer := func(tok string) string { return "Bearer " + tok }
@@ -112,6 +113,7 @@ func TestOpenAPIMatchesTheServer(t *testing.T) {
 	access = str(login.Body, "access_token")
 	api.do(apiCall{method: "DELETE", path: "/me", auth: bearer(access), body: `{"password":"wrong password 1"}`, want: 401})
 	api.do(apiCall{method: "DELETE", path: "/me", auth: bearer(access), body: jsonBody(map[string]string{"password": pw}), want: 204})
+	openAPIAudit(t, env, api, trail)
 
 	if m := api.missed(); len(m) > 0 {
 		t.Errorf("operations of openapi.json this test does not exercise: %v", m)

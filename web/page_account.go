@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"user-registry/provider"
 )
@@ -25,7 +26,37 @@ func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 		Title: "Your account", SignedIn: true, CSRF: s.csrfToken(w, r, sess),
 		Email: u.Email, Phone: u.PhoneNum, Discoverable: u.Discoverable, Flash: flash, Error: errMsg,
 		Unverified: !u.IsActivated && s.cfg.Lifecycle != nil,
+		Activity:   s.recentActivity(r, u.ID),
 	})
+}
+
+// recentActivityRows is how many events the account page lists.
+const recentActivityRows = 20
+
+// activityRow is one line of "Recent activity".
+type activityRow struct {
+	Time  string // RFC 3339, UTC
+	Event string
+	IP    string
+}
+
+// recentActivity returns the user's last events for the account page. The
+// audit trail is an extra: when it cannot be read the page is shown
+// without it, and the failure logged.
+func (s *server) recentActivity(r *http.Request, userID string) []activityRow {
+	if s.cfg.AuditLog == nil {
+		return nil
+	}
+	list, err := s.cfg.AuditLog.Recent(r.Context(), userID, recentActivityRows)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "recent activity not shown", "err", err)
+		return nil
+	}
+	rows := make([]activityRow, len(list))
+	for i, e := range list {
+		rows[i] = activityRow{Time: e.Time.UTC().Format(time.RFC3339), Event: e.Event, IP: e.IP}
+	}
+	return rows
 }
 
 // signedInPost resolves the session of a form post that needs one and
@@ -91,13 +122,17 @@ func (s *server) postUpdate(w http.ResponseWriter, r *http.Request) {
 // postLogout: POST /logout ends this browser's session and clears its
 // cookie, then 303 to /login.
 func (s *server) postLogout(w http.ResponseWriter, r *http.Request) {
-	if _, _, ok := s.signedInPost(w, r); !ok {
+	u, _, ok := s.signedInPost(w, r)
+	if !ok {
 		return
 	}
 	if err := s.endPageSession(w, r); err != nil {
 		s.renderFailure(w, r, err)
 		return
 	}
+	s.auditor().Record(r.Context(), provider.AuditEvent{
+		Event: provider.EventLogout, UserID: u.ID, Domain: u.Domain, Actor: provider.ActorUser, Detail: "browser session",
+	})
 	http.Redirect(w, r, "/login?logged_out=1", http.StatusSeeOther)
 }
 

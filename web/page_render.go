@@ -65,6 +65,8 @@ type pageData struct {
 	Token      string
 	// Consent page (oauth_consent.go).
 	Consent *consentView
+	// Activity is the account page's "Recent activity" (page_account.go).
+	Activity []activityRow
 }
 
 // render writes the page with status. The page is rendered into a buffer

@@ -1,7 +1,10 @@
 package web
 
 import (
+	"errors"
 	"net/http"
+
+	"user-registry/provider"
 )
 
 // ipLimit returns middleware counting every request against the client IP's
@@ -20,6 +23,9 @@ func (s *server) ipLimit() func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			key := ipRateKey(clientIP(r, s.cfg.TrustedProxies))
 			if _, err := rl.Allow(r.Context(), key); err != nil {
+				if errors.Is(err, provider.ErrRateLimited) {
+					s.auditIPLimited(r)
+				}
 				writeError(w, r, s.log, err)
 				return
 			}

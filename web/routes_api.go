@@ -24,8 +24,8 @@ func (s *server) routesAPI(r *mux.Router) {
 		return
 	}
 	limited := s.ipLimit()
-	open := func(h http.HandlerFunc) http.Handler { return noStore(h) }
-	bearer := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(h)) }
+	open := func(h http.HandlerFunc) http.Handler { return noStore(s.audited(h)) }
+	bearer := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(s.audited(h))) }
 	shared := func(path string, h http.Handler, methods ...string) {
 		r.Handle(path, h).Methods(methods...).MatcherFunc(isJSONRequest)
 	}

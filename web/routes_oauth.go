@@ -12,14 +12,16 @@ func (s *server) routesOAuth(r *mux.Router) {
 	s.routesTokenInfo(r) // /userinfo, /oauth2/revoke, /oauth2/introspect (oauth_revoke.go)
 	if s.cfg.DomainAdmin != nil && s.tokens != nil {
 		a := &adminAPI{s: s}
-		admin := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(a.requireAdmin(h))) }
+		admin := func(h http.HandlerFunc) http.Handler {
+			return noStore(s.requireBearer(a.requireAdmin(s.auditedAdmin(h))))
+		}
 		r.Handle("/admin/domains", admin(a.listDomains)).Methods(http.MethodGet)
 		r.Handle("/admin/domains/{domain}", admin(a.putDomain)).Methods(http.MethodPut)
 		r.Handle("/admin/domains/{domain}", admin(a.deleteDomain)).Methods(http.MethodDelete)
 	}
 	if s.cfg.Clients != nil {
 		c := &clientsAPI{s: s}
-		user := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(c.requireUser(h))) }
+		user := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(s.audited(c.requireUser(h)))) }
 		r.Handle("/clients", user(c.create)).Methods(http.MethodPost)
 		r.Handle("/clients", user(c.list)).Methods(http.MethodGet)
 		r.Handle("/clients/{id}", user(c.delete)).Methods(http.MethodDelete)

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 
 	"github.com/gorilla/mux"
+
+	"user-registry/provider"
 )
 
 // maxFormBytes bounds a form body, like the JSON API's 16 KiB.
@@ -40,7 +43,7 @@ func (s *server) routesPages(r *mux.Router) {
 	get("/account", s.pageAccount)
 
 	form := func(path string, h http.HandlerFunc) {
-		r.Handle(path, noStore(s.formPost(h))).Methods(http.MethodPost).MatcherFunc(isFormPost)
+		r.Handle(path, noStore(s.audited(s.formPost(h)))).Methods(http.MethodPost).MatcherFunc(isFormPost)
 	}
 	form("/", s.postLogin) // POST / is an alias of POST /login (SPEC §3)
 	form("/login", s.postLogin)
@@ -91,5 +94,8 @@ func (s *server) pageIPLimit(r *http.Request) error {
 		return nil
 	}
 	_, err := s.cfg.IPLimit.Allow(r.Context(), ipRateKey(clientIP(r, s.cfg.TrustedProxies)))
+	if errors.Is(err, provider.ErrRateLimited) {
+		s.auditIPLimited(r)
+	}
 	return err
 }

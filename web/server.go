@@ -63,6 +63,14 @@ type Config struct {
 	// mailer) leaves /verify-email, /password/forgot and /password/reset
 	// out.
 	Lifecycle *provider.Lifecycle
+	// Audit records the events of the web layer itself (the per-IP limit,
+	// browser logout); the routes that audit carry a RequestInfo only
+	// when it is set. Its Stats, when it has them (*provider.AuditWriter),
+	// are exported on /metrics. nil: nothing recorded.
+	Audit provider.Auditor
+	// AuditLog serves GET /admin/audit and the account page's recent
+	// activity; nil leaves both out.
+	AuditLog *provider.AuditLog
 }
 
 // server holds the dependencies of the handlers.
@@ -78,6 +86,7 @@ type server struct {
 // New returns the HTTP handler of the whole product.
 func New(cfg Config) http.Handler {
 	s := &server{cfg: cfg, log: cfg.Log, ready: cfg.Ready, metrics: newMetrics(), tokens: cfg.Tokens}
+	s.metrics.registerAudit(cfg.Audit)
 	if s.log == nil {
 		s.log = discardLogger()
 	}
@@ -106,6 +115,7 @@ func New(cfg Config) http.Handler {
 	s.routesPages(r)
 	s.routesOAuth(r)
 	s.routesCodeFlow(r) // /oauth2/authorize and the consent page (oauth_authorize.go)
+	s.routesAudit(r)    // GET /admin/audit (admin_audit.go)
 	methodFallbacks(r, func(w http.ResponseWriter, r *http.Request) { writeError(w, r, s.log, errMethod) })
 
 	var h http.Handler = r

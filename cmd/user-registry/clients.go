@@ -113,11 +113,13 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	}
 	spec.Scopes, spec.GrantTypes, spec.RedirectURIs, spec.Audiences = scopes, grants, redirects, audiences
 
-	db, secret, _, err := openWithSecret(ctx, &c, e)
+	db, secret, log, err := openWithSecret(ctx, &c, e)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	ctx, audit, flush := cliAudit(ctx, db, log)
+	defer flush()
 	key, err := clientHMACKey(secret)
 	if err != nil {
 		return err
@@ -125,8 +127,7 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	// The CLI issues no tokens and registers no clients for users: no user
 	// store, no domain policy, no token minter.
 	clients := provider.NewClients(db, nil, nil, nil, key, nil)
-	clients.SetAuditor(newCLIAuditor(db))
-	ctx = provider.WithRequestInfo(ctx, provider.RequestInfo{Actor: provider.ActorCLI})
+	clients.SetAuditor(audit)
 
 	switch pos[0] {
 	case "create":

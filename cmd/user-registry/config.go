@@ -60,6 +60,7 @@ type serveConfig struct {
 	LimitLoginAccount    string
 	LimitIP              string
 	LimitClient          string
+	AuditRetention       time.Duration
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -80,6 +81,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LimitLoginAccount, "limit-login-account", provider.DefaultLoginLimit, "failed logins per account (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitIP, "limit-ip", "120/1m", "requests per client IP to /login, /signup and / (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitClient, "limit-client", "6000/1m", "token requests per client (N/DURATION, 0 = off)")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", provider.DefaultAuditRetention, "how long audit events are kept")
 }
 
 // validate checks the durations: the key manager would silently replace a
@@ -105,6 +107,9 @@ func (c *serveConfig) validate() error {
 	}
 	if c.RefreshTTL <= 0 {
 		return fmt.Errorf("--refresh-ttl must be a positive duration")
+	}
+	if c.AuditRetention <= 0 {
+		return fmt.Errorf("--audit-retention must be a positive duration")
 	}
 	if c.LoginErrors != "seed" && c.LoginErrors != "generic" {
 		return fmt.Errorf("--login-errors must be seed or generic")

@@ -80,9 +80,15 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer db.Close()
+	log, err := newLogger(c.LogFormat, e.stderr)
+	if err != nil {
+		return err
+	}
+	ctx, audit, flush := cliAudit(ctx, db, log)
+	defer flush()
 	// No policy cache here: a running server sees the change within
 	// provider.DomainPolicyTTL.
-	admin := &provider.DomainAdmin{Store: db}
+	admin := &provider.DomainAdmin{Store: db, Audit: audit}
 	switch verb {
 	case "list":
 		return listDomains(ctx, admin, asJSON, e)

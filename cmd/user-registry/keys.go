@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"user-registry/keys"
+	"user-registry/provider"
 	"user-registry/storage"
 )
 
@@ -45,7 +46,9 @@ func cmdKeys(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer db.Close()
-	mgr, err := c.keyManager(ctx, db, secret, log)
+	ctx, audit, flush := cliAudit(ctx, db, log)
+	defer flush()
+	mgr, err := c.keyManager(ctx, db, secret, log, audit)
 	if err != nil {
 		return err
 	}
@@ -77,11 +80,12 @@ func cmdKeys(ctx context.Context, args []string, e env) error {
 }
 
 // keyManager returns the key manager the flags describe over db, with its
-// keys loaded (and the first one created on a fresh database).
-func (c *storeConfig) keyManager(ctx context.Context, db storage.KeyStore, secret []byte, log *slog.Logger) (*keys.Manager, error) {
+// keys loaded (and the first one created on a fresh database). Every key
+// it creates is recorded with audit (nil: not recorded).
+func (c *storeConfig) keyManager(ctx context.Context, db storage.KeyStore, secret []byte, log *slog.Logger, audit provider.Auditor) (*keys.Manager, error) {
 	mgr, err := keys.NewManager(db, keys.Config{
 		Alg: c.SigningAlg, Secret: secret, Rotation: c.KeyRotation,
-		JWKSMaxAge: c.JWKSMaxAge, TokenTTL: c.AccessTTL, Log: log,
+		JWKSMaxAge: c.JWKSMaxAge, TokenTTL: c.AccessTTL, Log: log, OnCreate: keyAudit(audit),
 	})
 	if err != nil {
 		return nil, err

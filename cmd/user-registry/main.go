@@ -37,6 +37,7 @@ Usage:
   user-registry users list [--domain D] [--query Q] [--json] [flags]
   user-registry users show EMAIL|ID [--json] [flags]
   user-registry users disable|enable|logout|delete|mfa-reset EMAIL|ID [flags]
+  user-registry audit list [--user U] [--domain D] [--event E] [--since T] [--json] [flags]
   user-registry version
 
 Run "user-registry COMMAND --help" for the flags of a command.`
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdKeys(ctx, args[1:], e)
 	case "users":
 		err = cmdUsers(ctx, args[1:], e)
+	case "audit":
+		err = cmdAudit(ctx, args[1:], e)
 	default:
 		fmt.Fprintf(e.stderr, "unknown command %q\n\n%s\n", args[0], mainUsage)
 		return 2

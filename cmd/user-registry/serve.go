@@ -89,11 +89,11 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	handler, stopMail, err := wire(runCtx, &c, log, db, eph, secret)
+	handler, stopQueues, err := wire(runCtx, &c, log, db, eph, secret)
 	if err != nil {
 		return err
 	}
-	defer stopMail()
+	defer stopQueues()
 
 	srv := &http.Server{
 		Handler:           handler,
@@ -120,7 +120,8 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 	case <-ctx.Done():
 	}
 	// Graceful shutdown: stop accepting, let in-flight requests finish
-	// (SEC-47); the mail queue drains after (deferred stopMail).
+	// (SEC-47); the mail and audit queues drain after (deferred
+	// stopQueues).
 	log.Info("shutting down")
 	shutCtx, done := context.WithTimeout(context.Background(), shutdownGrace)
 	defer done()
@@ -131,10 +132,19 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 }
 
 // wire builds the services over the opened stores and returns the HTTP
-// handler, starting the key manager's background loop on ctx. stopMail
-// drains the mail queue.
-func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.Store, eph ephemeral, secret []byte) (h http.Handler, stopMail func(), err error) {
-	mgr, err := c.keyManager(ctx, db, secret, log)
+// handler, starting the key manager's background loop and the audit
+// pruning on ctx. stop drains the mail and audit queues.
+func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.Store, eph ephemeral, secret []byte) (h http.Handler, stop func(), err error) {
+	audit, auditLog, stopAudit, err := startAudit(ctx, c.AuditRetention, db, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer func() {
+		if err != nil { // nothing is served: flush now
+			stopAudit()
+		}
+	}()
+	mgr, err := c.keyManager(ctx, db, secret, log, audit)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -147,6 +157,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	clients := provider.NewClients(db, db, policy, tokens, clientKey, nil)
+	clients.SetAuditor(audit)
 	acfg := provider.DefaultAccountsConfig(c.LoginAudience...)
 	if len(acfg.LoginAudience) == 0 {
 		acfg.LoginAudience = []string{c.Issuer}
@@ -163,18 +174,18 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	log.Info("failed logins held to a floor", "failure_floor", acfg.FailureFloor)
-	links, stop, err := startMail(mailer, eph, c.Issuer, log)
+	links, stopMail, err := startMail(mailer, eph, c.Issuer, log)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer func() {
 		if err != nil { // nothing is served: drain the queue now
-			stop()
+			stopMail()
 		}
 	}()
 	deps := provider.AccountDeps{
 		Users: db, Policy: policy, Hasher: hasher, Tokens: tokens,
-		Refresh: eph, Revocations: eph, Rate: eph.Rate(), Consents: eph, Config: acfg, Log: log,
+		Refresh: eph, Revocations: eph, Rate: eph.Rate(), Consents: eph, Config: acfg, Log: log, Audit: audit,
 	}
 	if mailer != nil {
 		deps.Verification = links
@@ -205,7 +216,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, fmt.Errorf("--limit-client: %w", err)
 	}
-	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit})
+	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit, Audit: audit})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -213,7 +224,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph, Log: log})
+	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph, Audit: audit, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -225,7 +236,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Tokens:             tokens,
 		JWKSMaxAge:         c.JWKSMaxAge,
 		Accounts:           accounts,
-		DomainAdmin:        &provider.DomainAdmin{Store: db, Policy: policy},
+		DomainAdmin:        &provider.DomainAdmin{Store: db, Policy: policy, Audit: audit},
 		UserAdmin:          userAdmin,
 		Policy:             policy,
 		Clients:            clients,
@@ -237,5 +248,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		TrustedProxies:     proxies,
 		TLS:                c.TLSCert != "",
 		Lifecycle:          lifecycle,
-	}), stop, nil
+		Audit:              audit,
+		AuditLog:           auditLog,
+	}), func() { stopMail(); stopAudit() }, nil
 }

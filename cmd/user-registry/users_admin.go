@@ -86,13 +86,14 @@ func usersAdmin(ctx context.Context, c *storeConfig, pos []string, o usersOption
 	if err != nil {
 		return err
 	}
+	ctx, audit, flush := cliAudit(ctx, db, log)
+	defer flush()
 	ua, err := provider.NewUserAdmin(provider.UserAdminDeps{
-		Users: db, Revocations: eph, Consents: eph, Audit: newCLIAuditor(db), Log: log,
+		Users: db, Revocations: eph, Consents: eph, Audit: audit, Log: log,
 	})
 	if err != nil {
 		return err
 	}
-	ctx = provider.WithRequestInfo(ctx, provider.RequestInfo{Actor: provider.ActorCLI})
 	// Said after a success only, so an unknown user is one line.
 	warnNoRedis := func() {
 		if c.Redis == "" && c.RedisCluster == "" && c.RedisSentinel == "" {

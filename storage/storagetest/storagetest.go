@@ -18,6 +18,7 @@ type Stores struct {
 	Refresh     storage.RefreshStore
 	Revocations storage.RevocationStore
 	Rate        storage.RateStore
+	Audit       storage.AuditStore
 
 	// Clock is the clock the ephemeral stores were built with (their Now),
 	// so expiry is tested by advancing it rather than sleeping. Backends
@@ -71,6 +72,13 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 		{"refresh", testRefresh, func(s Stores) bool { return s.Refresh != nil }},
 		{"revocations", testRevocations, func(s Stores) bool { return s.Revocations != nil }},
 		{"rate", testRate, func(s Stores) bool { return s.Rate != nil }},
+	}
+	for _, g := range auditGroups {
+		groups = append(groups, struct {
+			name string
+			run  func(t *testing.T, s Stores)
+			need func(s Stores) bool
+		}{g.name, g.run, func(s Stores) bool { return s.Audit != nil }})
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
