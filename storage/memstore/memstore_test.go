@@ -14,6 +14,7 @@ func TestConformance(t *testing.T) {
 			return storagetest.Stores{
 				Users: s, Domains: s, Clients: s, Keys: s,
 				Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(),
+				Nonces: s, Federation: s,
 			}
 		})
 	})

@@ -18,6 +18,8 @@ type Stores struct {
 	Refresh     storage.RefreshStore
 	Revocations storage.RevocationStore
 	Rate        storage.RateStore
+	Nonces      storage.NonceStore
+	Federation  storage.FederationStore
 
 	// Clock is the clock the ephemeral stores were built with (their Now),
 	// so expiry is tested by advancing it rather than sleeping. Backends
@@ -70,6 +72,9 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 		{"refresh", testRefresh, func(s Stores) bool { return s.Refresh != nil }},
 		{"revocations", testRevocations, func(s Stores) bool { return s.Revocations != nil }},
 		{"rate", testRate, func(s Stores) bool { return s.Rate != nil }},
+		{"client-keys", testClientKeys, func(s Stores) bool { return s.Clients != nil }},
+		{"nonces", testNonces, func(s Stores) bool { return s.Nonces != nil }},
+		{"federation", testFederation, func(s Stores) bool { return s.Federation != nil }},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
