@@ -205,7 +205,15 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, fmt.Errorf("--limit-client: %w", err)
 	}
-	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit})
+	// One fetcher for --jwks-uri key sets and outside issuers (SEC-61).
+	fetcher := provider.NewFetcher(provider.FetcherDeps{})
+	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit,
+		Issuer: c.Issuer, Nonces: eph, Fetcher: fetcher, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	federation, err := provider.NewFederation(provider.FederationDeps{Store: db, Issuer: c.Issuer, Tokens: tokens,
+		Policy: policy, Fetcher: fetcher, Limit: clientLimit, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -232,5 +240,6 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		TrustedProxies:     proxies,
 		TLS:                c.TLSCert != "",
 		Lifecycle:          lifecycle,
+		Federation:         federation,
 	}), stop, nil
 }
