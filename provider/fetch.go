@@ -39,14 +39,18 @@ type FetcherDeps struct {
 	// http.DefaultTransport. Tests pass one that trusts their TLS server.
 	Transport http.RoundTripper
 	Now       func() time.Time // nil → time.Now
+	// Timeout bounds one fetch, redirects included; 0 is FetchTimeout.
+	// Tests shorten it.
+	Timeout time.Duration
 }
 
 // Fetcher fetches key sets and discovery documents under the fetch rules
 // and caches them. Safe for concurrent use.
 type Fetcher struct {
-	client *http.Client
-	now    func() time.Time
-	group  singleflight.Group // one fetch per URL at a time
+	client  *http.Client
+	timeout time.Duration
+	now     func() time.Time
+	group   singleflight.Group // one fetch per URL at a time
 
 	mu   sync.Mutex
 	sets map[string]*fetchedSet
@@ -74,8 +78,12 @@ func NewFetcher(d FetcherDeps) *Fetcher {
 	if now == nil {
 		now = time.Now
 	}
-	f := &Fetcher{now: now, sets: map[string]*fetchedSet{}, docs: map[string]*fetchedDoc{}}
-	f.client = &http.Client{Transport: tr, Timeout: FetchTimeout, CheckRedirect: checkRedirect}
+	timeout := d.Timeout
+	if timeout <= 0 {
+		timeout = FetchTimeout
+	}
+	f := &Fetcher{now: now, timeout: timeout, sets: map[string]*fetchedSet{}, docs: map[string]*fetchedDoc{}}
+	f.client = &http.Client{Transport: tr, Timeout: timeout, CheckRedirect: checkRedirect}
 	return f
 }
 
@@ -124,7 +132,7 @@ func (f *Fetcher) get(ctx context.Context, raw string) ([]byte, error) {
 	if err := CheckFetchURL(raw); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, FetchTimeout)
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, raw, nil)
 	if err != nil {
