@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/lestrrat-go/jwx/v2/jwa"
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -132,10 +133,11 @@ func (k publicKey) fits(alg string) bool {
 // its payload may be read to find out whose keys verify it, never trusted
 // before verify succeeds.
 type outsideJWT struct {
-	token   []byte
-	alg     jwa.SignatureAlgorithm
-	kid     string
-	payload []byte
+	signingInput []byte // header.payload, as signed
+	signature    []byte
+	alg          jwa.SignatureAlgorithm
+	kid          string
+	payload      []byte
 }
 
 // parseOutsideJWT parses a compact JWS with one signature whose alg is in
@@ -158,7 +160,9 @@ func parseOutsideJWT(token string) (outsideJWT, error) {
 	if len(h.Critical()) > 0 {
 		return outsideJWT{}, errors.New("crit header")
 	}
-	return outsideJWT{token: []byte(token), alg: alg, kid: h.KeyID(), payload: msg.Payload()}, nil
+	sig := msg.Signatures()[0].Signature()
+	return outsideJWT{signingInput: []byte(token[:strings.LastIndexByte(token, '.')]), signature: sig,
+		alg: alg, kid: h.KeyID(), payload: msg.Payload()}, nil
 }
 
 // candidates returns the keys of set that may verify j: the one with j's
@@ -179,21 +183,23 @@ func (j outsideJWT) hasKid(set []publicKey) bool {
 	return j.kid == "" || slices.ContainsFunc(set, func(k publicKey) bool { return k.kid == j.kid })
 }
 
-// verify checks j's signature with the keys given (by jwx, one parse for
-// all of them). Returns an error when none verifies it.
+// verify checks j's signature with the keys given, by jwx's verifier for
+// j's alg over the signing input parseOutsideJWT kept (the token is not
+// parsed again). Returns an error when none verifies it.
 func (j outsideJWT) verify(keys []publicKey) error {
 	if len(keys) == 0 {
 		return errors.New("no registered key fits")
 	}
-	opts := make([]jws.VerifyOption, 0, len(keys)+1)
-	opts = append(opts, jws.WithCompact())
+	v, err := jws.NewVerifier(j.alg)
+	if err != nil {
+		return err
+	}
 	for _, k := range keys {
-		opts = append(opts, jws.WithKey(j.alg, k.raw))
+		if v.Verify(j.signingInput, j.signature, k.raw) == nil {
+			return nil
+		}
 	}
-	if _, err := jws.Verify(j.token, opts...); err != nil {
-		return errors.New("signature")
-	}
-	return nil
+	return errors.New("signature")
 }
 
 // wellFormedJWS accepts the compact serialization only, in canonical
