@@ -25,7 +25,10 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		signing = append(signing, DefaultAlg)
 	}
 	base := strings.TrimSuffix(issuer, "/")
-	clientAuth := []string{"client_secret_basic", "client_secret_post", "none"}
+	clientAuth := []string{"client_secret_basic", "client_secret_post", "none", "private_key_jwt"}
+	// The client-assertion algs (SPEC §11; provider.AssertionAlgs, which
+	// keys cannot import).
+	assertionAlgs := []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"}
 	return json.Marshal(struct {
 		Issuer                   string   `json:"issuer"`
 		JWKSURI                  string   `json:"jwks_uri"`
@@ -40,29 +43,36 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		CodeChallengeMethods     []string `json:"code_challenge_methods_supported"`
 		IDTokenAlgs              []string `json:"id_token_signing_alg_values_supported"`
 		TokenAuthMethods         []string `json:"token_endpoint_auth_methods_supported"`
+		TokenAuthAlgs            []string `json:"token_endpoint_auth_signing_alg_values_supported"`
 		RevocationAuthMethods    []string `json:"revocation_endpoint_auth_methods_supported"`
+		RevocationAuthAlgs       []string `json:"revocation_endpoint_auth_signing_alg_values_supported"`
 		IntrospectionAuthMethods []string `json:"introspection_endpoint_auth_methods_supported"`
+		IntrospectionAuthAlgs    []string `json:"introspection_endpoint_auth_signing_alg_values_supported"`
 		Scopes                   []string `json:"scopes_supported"`
 		SubjectTypes             []string `json:"subject_types_supported"`
 		Claims                   []string `json:"claims_supported"`
 	}{
-		Issuer:               issuer,
-		JWKSURI:              base + "/.well-known/jwks.json",
-		Authorization:        base + "/oauth2/authorize",
-		Token:                base + "/oauth2/token",
-		Revocation:           base + "/oauth2/revoke",
-		Introspection:        base + "/oauth2/introspect",
-		UserInfo:             base + "/userinfo",
-		GrantTypes:           []string{"authorization_code", "refresh_token", "client_credentials"},
+		Issuer:        issuer,
+		JWKSURI:       base + "/.well-known/jwks.json",
+		Authorization: base + "/oauth2/authorize",
+		Token:         base + "/oauth2/token",
+		Revocation:    base + "/oauth2/revoke",
+		Introspection: base + "/oauth2/introspect",
+		UserInfo:      base + "/userinfo",
+		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials",
+			"urn:ietf:params:oauth:grant-type:token-exchange"},
 		ResponseTypes:        []string{"code"},
 		ResponseModes:        []string{"query"},
 		CodeChallengeMethods: []string{"S256"},
 		IDTokenAlgs:          signing,
 		TokenAuthMethods:     clientAuth,
+		TokenAuthAlgs:        assertionAlgs,
 		// Public clients may revoke their own tokens with client_id alone;
 		// introspection needs a confidential client (SPEC §7).
 		RevocationAuthMethods:    clientAuth,
-		IntrospectionAuthMethods: []string{"client_secret_basic", "client_secret_post"},
+		RevocationAuthAlgs:       assertionAlgs,
+		IntrospectionAuthMethods: []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		IntrospectionAuthAlgs:    assertionAlgs,
 		Scopes:                   []string{"openid", "email", "phone", "profile", "offline_access"},
 		SubjectTypes:             []string{"public"},
 		Claims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",

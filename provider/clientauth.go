@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"time"
 
 	goserver "github.com/go-oauth2/oauth2/v4/server"
 
@@ -10,8 +12,9 @@ import (
 )
 
 // Client authentication methods (RFC 7591 token_endpoint_auth_method
-// values). A new method (private_key_jwt, SPEC §11) is one more constant
-// here and one more case in ClientAuth.Authenticate.
+// values). A new method is one more constant and one more case in
+// ClientAuth.Authenticate: private_key_jwt (AuthPrivateKeyJWT) is defined
+// with its verifier in clientassert.go.
 const (
 	AuthSecretBasic = "client_secret_basic" // RFC 6749 §2.3.1, Authorization: Basic
 	AuthSecretPost  = "client_secret_post"  // RFC 6749 §2.3.1, client_secret in the body
@@ -22,11 +25,16 @@ const (
 // as the web layer extracted it from the Authorization header or the body.
 // Method says how: AuthSecretBasic or AuthSecretPost with a Secret, or
 // AuthNone (ID only; a Basic header with an empty password is AuthNone too,
-// as clients such as golang.org/x/oauth2 send it for public clients).
+// as clients such as golang.org/x/oauth2 send it for public clients), or
+// AuthPrivateKeyJWT with an Assertion (ID optional: the assertion's sub
+// names the client). Endpoint is the path of the endpoint called
+// ("/oauth2/token"): an assertion's aud may name its URL.
 type ClientCredentials struct {
-	ID     string
-	Secret string
-	Method string
+	ID        string
+	Secret    string
+	Method    string
+	Assertion string
+	Endpoint  string
 }
 
 // ClientUse is what a client authenticates for. It decides whether a
@@ -62,6 +70,14 @@ type ClientAuthDeps struct {
 	Limit *RateLimiter
 	// Audit records refusals by Limit (rate_limited); nil records nothing.
 	Audit Auditor
+
+	// private_key_jwt (clientassert.go). Without Nonces every assertion is
+	// refused: a jti could not be held to one use.
+	Issuer  string             // our issuer: an assertion's aud
+	Nonces  storage.NonceStore // jti replay, shared by every node
+	Fetcher *Fetcher           // --jwks-uri key sets; nil: a default Fetcher
+	Now     func() time.Time   // nil → time.Now
+	Log     *slog.Logger       // refusal reasons; nil: discarded
 }
 
 // ClientAuth authenticates the calling client of every request that needs
@@ -71,10 +87,11 @@ type ClientAuthDeps struct {
 // client_credentials grant (authority tokens) through go-oauth2, after
 // authenticating (clientauth_goauth2.go). Safe for concurrent use.
 type ClientAuth struct {
-	clients *Clients
-	limit   *RateLimiter
-	audit   Auditor
-	grants  *goserver.Server // the client_credentials grant (clientauth_goauth2.go)
+	clients    *Clients
+	limit      *RateLimiter
+	audit      Auditor
+	grants     *goserver.Server // the client_credentials grant (clientauth_goauth2.go)
+	assertions *assertions      // private_key_jwt (clientassert.go)
 }
 
 // NewClientAuth returns the client-authentication service. Returns an
@@ -83,7 +100,18 @@ func NewClientAuth(d ClientAuthDeps) (*ClientAuth, error) {
 	if d.Clients == nil {
 		return nil, errors.New("provider: client authentication needs Clients")
 	}
-	return &ClientAuth{clients: d.Clients, limit: d.Limit, audit: auditorOr(d.Audit), grants: newGrantServer(d.Clients)}, nil
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Fetcher == nil {
+		d.Fetcher = NewFetcher(FetcherDeps{Now: d.Now})
+	}
+	return &ClientAuth{clients: d.Clients, limit: d.Limit, audit: auditorOr(d.Audit), grants: newGrantServer(d.Clients),
+		assertions: &assertions{clients: d.Clients, nonces: d.Nonces, fetch: d.Fetcher, issuer: d.Issuer,
+			now: d.Now, log: d.Log, inline: map[string]inlineSet{}}}, nil
 }
 
 // Authenticate identifies the client that sent cr, for use:
@@ -91,6 +119,8 @@ func NewClientAuth(d ClientAuthDeps) (*ClientAuth, error) {
 //     checked; unknown ids, wrong secrets and public clients (which have no
 //     secret) fail after the same keyed-hash work, so neither the answer nor
 //     its timing tells them apart;
+//   - private_key_jwt: the assertion is checked by the rules of SPEC §11
+//     (clientassert.go) against the client's registered keys only;
 //   - none: accepted for a public client where use allows one; a
 //     confidential client that sends no secret fails, and so does every
 //     client where use does not allow public ones (after the same hash work
@@ -121,6 +151,9 @@ func (a *ClientAuth) Authenticate(ctx context.Context, cr ClientCredentials, use
 
 // verify checks cr by its method (see Authenticate).
 func (a *ClientAuth) verify(ctx context.Context, cr ClientCredentials, use ClientUse) (storage.Client, error) {
+	if cr.Method == AuthPrivateKeyJWT {
+		return a.assertions.authenticate(ctx, cr)
+	}
 	if cr.ID == "" {
 		return storage.Client{}, ErrBadClient
 	}

@@ -98,6 +98,11 @@ type ClientSpec struct {
 	// users of its own domain (SPEC §13).
 	DomainAdmin bool
 	Trusted     bool // skips the consent page
+	// A private_key_jwt client (SPEC §11) gives JWKS (a JWK Set of public
+	// keys, JSON) or JWKSURI (fetched under the rules of fetch.go), not
+	// both, and gets no secret.
+	JWKS    []byte
+	JWKSURI string
 }
 
 // Create registers a client of the operators (the CLI, an admin) and
@@ -119,7 +124,7 @@ func (s *Clients) create(ctx context.Context, spec ClientSpec, createdBy string)
 	c.CreatedBy = createdBy
 	c.CreatedAt = s.now().UTC().Truncate(time.Second)
 	var secret string
-	if !c.Public {
+	if !c.Public && len(c.JWKS) == 0 && c.JWKSURI == "" {
 		secret = newSecret()
 		c.SecretHash = s.hasher.sum(secret)
 	}
@@ -163,6 +168,9 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 		return storage.Client{}, InvalidInput("Client name: at most 200 printable characters")
 	}
 	c := storage.Client{Domain: domain, Name: name, Public: spec.Public, Admin: spec.Admin, Trusted: spec.Trusted}
+	if err := validateClientKeys(spec, &c); err != nil {
+		return storage.Client{}, err
+	}
 
 	c.GrantTypes = dedupe(spec.GrantTypes)
 	if len(c.GrantTypes) == 0 {

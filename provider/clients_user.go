@@ -33,6 +33,15 @@ type userReader interface {
 // ErrInvalidInput for a bad name, or an error wrapping
 // storage.ErrUnavailable.
 func (s *Clients) RegisterForUser(ctx context.Context, userID, name string) (storage.Client, string, error) {
+	return s.RegisterForUserWithKeys(ctx, userID, name, nil)
+}
+
+// RegisterForUserWithKeys is RegisterForUser for a private_key_jwt client
+// when jwks (a JWK Set of public keys) is not empty: it gets no secret
+// (""). A user gives keys inline only, never a URL for this server to
+// fetch (SEC-61). Returns RegisterForUser's errors; a bad set wraps
+// ErrInvalidInput.
+func (s *Clients) RegisterForUserWithKeys(ctx context.Context, userID, name string, jwks []byte) (storage.Client, string, error) {
 	u, err := s.owner(ctx, userID)
 	if err != nil {
 		return storage.Client{}, "", err
@@ -50,7 +59,7 @@ func (s *Clients) RegisterForUser(ctx context.Context, userID, name string) (sto
 	if blocked {
 		return storage.Client{}, "", ErrClientDomainBlocked
 	}
-	return s.create(ctx, ClientSpec{Domain: u.Domain, Name: name}, u.ID)
+	return s.create(ctx, ClientSpec{Domain: u.Domain, Name: name, JWKS: jwks}, u.ID)
 }
 
 // ListForUser returns the clients the user userID registered through

@@ -87,7 +87,9 @@ type DomainRecord struct {
 // the secret); it is empty for public clients. CreatedBy is the id of the
 // user who registered it through /clients, "" for one made by the CLI or
 // an admin: it decides who may list and delete the client and which tokens
-// it may introspect (SPEC §5, §7).
+// it may introspect (SPEC §5, §7). A private_key_jwt client (SPEC §11) has
+// no secret but public keys: JWKS (a JWK Set, JSON) or JWKSURI to fetch
+// them from, never both.
 type Client struct {
 	ID           string
 	SecretHash   []byte
@@ -102,6 +104,8 @@ type Client struct {
 	Trusted      bool
 	CreatedBy    string
 	CreatedAt    time.Time
+	JWKS         []byte
+	JWKSURI      string
 }
 
 // SigningKey is one JWS signing key. Rows are immutable once written: the

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/gorilla/mux"
 
 	"user-registry/provider"
@@ -76,13 +77,16 @@ func nonNil(v []string) []string {
 	return v
 }
 
-// create: POST /clients {"name"?} → 201. The body may be absent. Who may
-// register, and for which domain, is provider.Clients.RegisterForUser's
-// to decide.
+// create: POST /clients {"name"?,"jwks"?} → 201. The body may be absent.
+// With "jwks" (a JWK Set of public keys) the client uses private_key_jwt
+// and gets no secret; a URL to fetch keys from is never taken from a user
+// (SEC-61: "jwks_uri" is an unknown field). Who may register, and for
+// which domain, is provider.Clients.RegisterForUser's to decide.
 func (c *clientsAPI) create(w http.ResponseWriter, r *http.Request) {
 	claims, _ := claimsFrom(r.Context())
 	var body struct {
-		Name string `json:"name"`
+		Name string         `json:"name"`
+		JWKS jsontext.Value `json:"jwks"`
 	}
 	if r.ContentLength != 0 {
 		if err := decodeJSON(r, &body); err != nil {
@@ -90,7 +94,11 @@ func (c *clientsAPI) create(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	cl, secret, err := c.s.cfg.Clients.RegisterForUser(r.Context(), claims.Subject, body.Name)
+	if len(body.JWKS) > 0 && body.JWKS.Kind() != '{' {
+		writeError(w, r, c.s.log, provider.InvalidInput(`jwks: a JWK Set object {"keys":[…]}`))
+		return
+	}
+	cl, secret, err := c.s.cfg.Clients.RegisterForUserWithKeys(r.Context(), claims.Subject, body.Name, body.JWKS)
 	if err != nil {
 		writeError(w, r, c.s.log, err)
 		return

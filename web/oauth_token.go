@@ -22,14 +22,17 @@ type tokenRequest struct {
 	audience  []string // audience and resource (RFC 8707) values
 	// authorization_code and refresh_token grants (oauth_grants.go).
 	code, redirectURI, codeVerifier, refreshToken string
+	// the token-exchange grant (oauth_exchange.go).
+	exchange exchangeParams
 }
 
 // tokenEndpoint serves POST /oauth2/token and POST /authority-token.
 type tokenEndpoint struct {
 	log      *slog.Logger
 	auth     *provider.ClientAuth
-	jsonBody bool        // /authority-token also takes a JSON body
-	grants   *codeGrants // authorization_code and refresh_token; nil: unsupported
+	jsonBody bool                 // /authority-token also takes a JSON body
+	grants   *codeGrants          // authorization_code and refresh_token; nil: unsupported
+	exchange *provider.Federation // token exchange (oauth_exchange.go); nil: unsupported
 }
 
 func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -54,6 +57,9 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		err = provider.ErrUnsupportedGrant
+	case provider.GrantTokenExchange:
+		e.serveExchange(w, r, &req)
+		return
 	// password and implicit are never supported (SEC-22).
 	default:
 		err = provider.ErrUnsupportedGrant
@@ -97,6 +103,9 @@ type authorityJSON struct {
 	Audience     string `json:"audience"`
 	Resource     string `json:"resource"`
 	Domain       string `json:"domain"`
+	// private_key_jwt (SPEC §11).
+	ClientAssertionType string `json:"client_assertion_type"`
+	ClientAssertion     string `json:"client_assertion"`
 }
 
 // maxFormBody bounds a token request body like a JSON body (SEC-36).
@@ -106,7 +115,7 @@ const maxFormBody = maxJSONBody
 // client credentials (clientCredentials).
 func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 	var req tokenRequest
-	var bodyID, bodySecret string
+	var bodyID, bodySecret, assertType, assertion string
 	ct := r.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
 	switch {
@@ -117,6 +126,7 @@ func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 		}
 		req = tokenRequest{grantType: j.GrantType, scope: j.Scope, domain: j.Domain}
 		bodyID, bodySecret = j.ClientID, j.ClientSecret
+		assertType, assertion = j.ClientAssertionType, j.ClientAssertion
 		for _, a := range []string{j.Audience, j.Resource} {
 			if a != "" {
 				req.audience = append(req.audience, a)
@@ -150,17 +160,27 @@ func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 		}{{"grant_type", &req.grantType}, {"scope", &req.scope}, {"domain", &req.domain},
 			{"client_id", &bodyID}, {"client_secret", &bodySecret},
 			{"code", &req.code}, {"redirect_uri", &req.redirectURI}, {"code_verifier", &req.codeVerifier},
-			{"refresh_token", &req.refreshToken}} {
+			{"refresh_token", &req.refreshToken},
+			{"client_assertion_type", &assertType}, {"client_assertion", &assertion}} {
 			if *p.dst, err = single(p.name); err != nil {
 				return req, err
 			}
 		}
 		req.audience = append(form["audience"], form["resource"]...)
+		if req.exchange, err = readExchangeParams(single); err != nil {
+			return req, err
+		}
 	default:
 		return req, provider.InvalidRequest("Content-Type must be application/x-www-form-urlencoded")
 	}
 
-	creds, err := clientCredentials(r, bodyID, bodySecret)
+	var creds provider.ClientCredentials
+	var err error
+	if assertType != "" || assertion != "" {
+		creds, err = assertionCredentials(r, bodyID, bodySecret, assertType, assertion)
+	} else {
+		creds, err = clientCredentials(r, bodyID, bodySecret)
+	}
 	if err != nil {
 		return req, err
 	}
@@ -193,6 +213,22 @@ func clientCredentials(r *http.Request, bodyID, bodySecret string) (provider.Cli
 	default:
 		return provider.ClientCredentials{ID: bodyID, Method: provider.AuthNone}, nil
 	}
+}
+
+// assertionCredentials reads private_key_jwt (RFC 7523 §2.2): the
+// assertion is the one credential of the request (a Basic header or a
+// client_secret besides it is two methods at once), client_id is optional,
+// and the type must be jwt-bearer (anything else fails the client
+// authentication, SPEC §11). The path goes along: the assertion's aud may
+// name the endpoint's URL.
+func assertionCredentials(r *http.Request, bodyID, bodySecret, assertType, assertion string) (provider.ClientCredentials, error) {
+	if strings.HasPrefix(strings.ToLower(r.Header.Get("Authorization")), "basic ") || bodySecret != "" {
+		return provider.ClientCredentials{}, provider.InvalidRequest("Use one client authentication method: a client assertion or a secret, not both")
+	}
+	if assertType != provider.ClientAssertionType || assertion == "" {
+		return provider.ClientCredentials{}, provider.ErrBadClient
+	}
+	return provider.ClientCredentials{ID: bodyID, Method: provider.AuthPrivateKeyJWT, Assertion: assertion, Endpoint: r.URL.Path}, nil
 }
 
 // basicCredentials reads client_secret_basic: the id and secret are

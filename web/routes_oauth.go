@@ -29,7 +29,8 @@ func (s *server) routesOAuth(r *mux.Router) {
 	if s.cfg.ClientAuth == nil {
 		return
 	}
-	r.Handle("/oauth2/token", &tokenEndpoint{log: s.log, auth: s.cfg.ClientAuth, grants: s.newCodeGrants()}).Methods(http.MethodPost)
+	r.Handle("/oauth2/token", &tokenEndpoint{log: s.log, auth: s.cfg.ClientAuth, grants: s.newCodeGrants(),
+		exchange: s.cfg.Federation}).Methods(http.MethodPost)
 	r.Handle("/authority-token", &tokenEndpoint{log: s.log, auth: s.cfg.ClientAuth, jsonBody: true}).Methods(http.MethodPost)
 	s.oauthWrongMethod(r, "POST", "/oauth2/token", "/authority-token")
 }

@@ -59,6 +59,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// TLS is true when the server terminates TLS itself (--tls-cert).
 	TLS bool
+	// Federation runs the token-exchange grant of /oauth2/token (SPEC §11);
+	// nil: that grant is unsupported.
+	Federation *provider.Federation
 	// Lifecycle sends verification and reset mails (SPEC §3a); nil (no
 	// mailer) leaves /verify-email, /password/forgot and /password/reset
 	// out.

@@ -87,12 +87,14 @@ func TestJWKSAndDiscovery(t *testing.T) {
 			"revocation_endpoint":                   issuer + "/oauth2/revoke",
 			"introspection_endpoint":                issuer + "/oauth2/introspect",
 			"userinfo_endpoint":                     issuer + "/userinfo",
-			"grant_types_supported":                 "[authorization_code refresh_token client_credentials]",
+			"grant_types_supported":                 "[authorization_code refresh_token client_credentials urn:ietf:params:oauth:grant-type:token-exchange]",
 			"response_types_supported":              "[code]",
 			"code_challenge_methods_supported":      "[S256]",
 			"id_token_signing_alg_values_supported": "[ES256]",
-			"token_endpoint_auth_methods_supported": "[client_secret_basic client_secret_post none]",
-			"subject_types_supported":               "[public]",
+			"token_endpoint_auth_methods_supported": "[client_secret_basic client_secret_post none private_key_jwt]",
+			// SPEC §11: the client-assertion algs, never none or HS*.
+			"token_endpoint_auth_signing_alg_values_supported": "[ES256 ES384 RS256 PS256 EdDSA]",
+			"subject_types_supported":                          "[public]",
 		} {
 			if got := fmt.Sprint(doc[field]); got != want {
 				t.Errorf("%s: %s = %s, want %s", path, field, got, want)

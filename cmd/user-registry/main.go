@@ -30,8 +30,11 @@ Usage:
   user-registry domains list [--json] [flags]
   user-registry domains import [--block|--allow] FILE | domains export [--block|--allow] [flags]
   user-registry clients create --domain D [--name N] [--scope S]... [--grant G]... [--redirect-uri U]...
-                               [--audience A]... [--public] [--admin] [--domain-admin] [--trusted] [flags]
+                               [--audience A]... [--public] [--admin] [--domain-admin] [--trusted]
+                               [--jwks FILE | --jwks-uri URL] [flags]
   user-registry clients list [--json] | clients delete ID [flags]
+  user-registry federation add --domain D --issuer URL --subject PATTERN [--audience A] [--scope S]...
+  user-registry federation list [--json] | federation remove ID [flags]
   user-registry keys list [--json] | keys rotate [--now] [flags]
   user-registry users import --format werkzeug FILE [flags]
   user-registry users list [--domain D] [--query Q] [--json] [flags]
@@ -75,6 +78,8 @@ func run(ctx context.Context, args []string, e env) int {
 		err = cmdClients(ctx, args[1:], e)
 	case "keys":
 		err = cmdKeys(ctx, args[1:], e)
+	case "federation":
+		err = cmdFederation(ctx, args[1:], e)
 	case "users":
 		err = cmdUsers(ctx, args[1:], e)
 	case "audit":

@@ -23,6 +23,7 @@ type ephemeral interface {
 	storage.SessionStore
 	storage.RefreshStore
 	storage.RevocationStore
+	storage.NonceStore
 	Rate() storage.RateStore
 	Ping(ctx context.Context) error
 }

@@ -216,7 +216,15 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, fmt.Errorf("--limit-client: %w", err)
 	}
-	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit, Audit: audit})
+	// One fetcher for --jwks-uri key sets and outside issuers (SEC-61).
+	fetcher := provider.NewFetcher(provider.FetcherDeps{})
+	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit,
+		Issuer: c.Issuer, Nonces: eph, Fetcher: fetcher, Audit: audit, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	federation, err := provider.NewFederation(provider.FederationDeps{Store: db, Issuer: c.Issuer, Tokens: tokens,
+		Policy: policy, Fetcher: fetcher, Limit: clientLimit, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -250,5 +258,6 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Lifecycle:          lifecycle,
 		Audit:              audit,
 		AuditLog:           auditLog,
+		Federation:         federation,
 	}), func() { stopMail(); stopAudit() }, nil
 }

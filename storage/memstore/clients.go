@@ -16,6 +16,7 @@ func cloneClient(c storage.Client) storage.Client {
 	c.Scopes = slices.Clone(c.Scopes)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.Audiences = slices.Clone(c.Audiences)
+	c.JWKS = slices.Clone(c.JWKS)
 	return c
 }
 

@@ -14,7 +14,8 @@ func TestConformance(t *testing.T) {
 			return storagetest.Stores{
 				Users: s, Domains: s, Clients: s, Keys: s,
 				Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(),
-				Audit: memstore.NewAudit(clock.Now),
+				Audit:  memstore.NewAudit(clock.Now),
+				Nonces: s, Federation: s,
 			}
 		})
 	})

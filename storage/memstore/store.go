@@ -19,6 +19,8 @@ var (
 	_ storage.SessionStore    = (*Store)(nil)
 	_ storage.RefreshStore    = (*Store)(nil)
 	_ storage.RevocationStore = (*Store)(nil)
+	_ storage.NonceStore      = (*Store)(nil)
+	_ storage.FederationStore = (*Store)(nil)
 	_ storage.Pinger          = (*Store)(nil)
 )
 
@@ -47,6 +49,7 @@ type Store struct {
 	clients     map[string]storage.Client
 	keys        map[string]storage.SigningKey // by KID
 	generations map[int64]string              // generation → KID
+	trusts      map[string]storage.Trust      // by ID
 
 	sessions  map[string]storage.Session
 	codes     map[string]*codeEntry
@@ -55,6 +58,7 @@ type Store struct {
 	families  map[string]*family
 	revoked   map[string]time.Time // id → until
 	notBefore map[string]notBefore // user → entry
+	nonces    map[string]time.Time // single-use key → until
 }
 
 // Option configures a Store.
@@ -87,6 +91,8 @@ func New(opts ...Option) *Store {
 		families:    map[string]*family{},
 		revoked:     map[string]time.Time{},
 		notBefore:   map[string]notBefore{},
+		nonces:      map[string]time.Time{},
+		trusts:      map[string]storage.Trust{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -151,6 +157,11 @@ func (s *Store) wrote(now time.Time) {
 	for uid, nb := range s.notBefore {
 		if !live(nb.until, now) {
 			delete(s.notBefore, uid)
+		}
+	}
+	for k, until := range s.nonces {
+		if !live(until, now) {
+			delete(s.nonces, k)
 		}
 	}
 }

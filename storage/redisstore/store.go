@@ -19,6 +19,7 @@ var (
 	_ storage.SessionStore    = (*Store)(nil)
 	_ storage.RefreshStore    = (*Store)(nil)
 	_ storage.RevocationStore = (*Store)(nil)
+	_ storage.NonceStore      = (*Store)(nil)
 	_ storage.Pinger          = (*Store)(nil)
 )
 

@@ -26,6 +26,8 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 		Trusted:    c.Trusted,
 		CreatedBy:  c.CreatedBy,
 		CreatedAt:  c.CreatedAt,
+		JWKS:       c.JWKS,
+		JWKSURI:    c.JWKSURI,
 	}
 	for _, f := range []struct {
 		dst *string

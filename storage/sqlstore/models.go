@@ -47,6 +47,8 @@ func (domainRow) TableName() string { return "domain_checks" }
 // long redirect-URI list. CreatedBy has a default so that AutoMigrate can
 // add it to a table that already has rows: those clients were made before
 // /clients recorded creators, and "" (no creator) is the safe reading.
+// JWKS (a private_key_jwt client's inline keys) is a nullable blob and
+// JWKSURI defaults to "" for the same reason: older rows have neither.
 type clientRow struct {
 	ID           string    `gorm:"primaryKey;size:191"`
 	SecretHash   []byte    `gorm:"size:255"`
@@ -61,6 +63,8 @@ type clientRow struct {
 	Trusted      bool      `gorm:"not null"`
 	CreatedBy    string    `gorm:"size:36;not null;default:'';index:ix_clients_created_by"`
 	CreatedAt    time.Time `gorm:"not null;precision:6;index:ix_clients_created;autoCreateTime:false"`
+	JWKS         []byte    `gorm:"column:jwks"`
+	JWKSURI      string    `gorm:"column:jwks_uri;size:2048;not null;default:''"`
 }
 
 func (clientRow) TableName() string { return "clients" }
@@ -119,6 +123,8 @@ func toClient(r clientRow) (storage.Client, error) {
 		Trusted:    r.Trusted,
 		CreatedBy:  r.CreatedBy,
 		CreatedAt:  r.CreatedAt.UTC(),
+		JWKS:       r.JWKS,
+		JWKSURI:    r.JWKSURI,
 	}
 	for _, f := range []struct {
 		dst *[]string

@@ -24,7 +24,8 @@ func recClient(t *testing.T, what string, got, want storage.Client) {
 		slices.Equal(got.RedirectURIs, want.RedirectURIs) &&
 		slices.Equal(got.Audiences, want.Audiences) &&
 		got.Public == want.Public && got.Admin == want.Admin && got.Trusted == want.Trusted &&
-		got.CreatedBy == want.CreatedBy
+		got.CreatedBy == want.CreatedBy &&
+		bytes.Equal(got.JWKS, want.JWKS) && got.JWKSURI == want.JWKSURI
 	if !same {
 		t.Errorf("%s:\n got  %+v\n want %+v", what, got, want)
 	}

@@ -19,6 +19,8 @@ type Stores struct {
 	Revocations storage.RevocationStore
 	Rate        storage.RateStore
 	Audit       storage.AuditStore
+	Nonces      storage.NonceStore
+	Federation  storage.FederationStore
 
 	// Clock is the clock the ephemeral stores were built with (their Now),
 	// so expiry is tested by advancing it rather than sleeping. Backends
@@ -72,6 +74,9 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 		{"refresh", testRefresh, func(s Stores) bool { return s.Refresh != nil }},
 		{"revocations", testRevocations, func(s Stores) bool { return s.Revocations != nil }},
 		{"rate", testRate, func(s Stores) bool { return s.Rate != nil }},
+		{"client-keys", testClientKeys, func(s Stores) bool { return s.Clients != nil }},
+		{"nonces", testNonces, func(s Stores) bool { return s.Nonces != nil }},
+		{"federation", testFederation, func(s Stores) bool { return s.Federation != nil }},
 	}
 	for _, g := range auditGroups {
 		groups = append(groups, struct {

@@ -28,6 +28,12 @@ type runStats struct {
 // each) for `dur`. A constant rate would measure latency at a chosen load,
 // not the maximum throughput we want to compare.
 func attack(ctx context.Context, tgt vegeta.Target, workers int, dur time.Duration, pid int) runStats {
+	return attackTargeter(ctx, vegeta.NewStaticTargeter(tgt), workers, dur, pid)
+}
+
+// attackTargeter is attack for targets that differ per request (a fresh
+// client assertion each, machine.go).
+func attackTargeter(ctx context.Context, targeter vegeta.Targeter, workers int, dur time.Duration, pid int) runStats {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: workers,
@@ -54,7 +60,7 @@ func attack(ctx context.Context, tgt vegeta.Target, workers int, dur time.Durati
 	var ok uint64
 	// The results channel closes when the duration is over (or on Stop), so
 	// this loop is bounded by dur plus the 10 s request timeout.
-	for res := range atk.Attack(vegeta.NewStaticTargeter(tgt), vegeta.Rate{Freq: 0}, dur, "bench") {
+	for res := range atk.Attack(targeter, vegeta.Rate{Freq: 0}, dur, "bench") {
 		if ctx.Err() != nil {
 			atk.Stop()
 		}

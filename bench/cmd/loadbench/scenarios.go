@@ -89,6 +89,8 @@ func runBackend(ctx context.Context, o options, b bins, tmp, name string) *backe
 		oursTok.note = clientErr.Error()
 	}
 	compare(ctx, o, rep, "tokens", oursTok, peer{name: "stock", tgt: tokenTgt(stock.addr), pid: stock.pid()})
+	// (a') the secretless ways next to the secret one (machine.go).
+	machineScenarios(ctx, o, rep, b.ours, be, ours.addr, ours.pid(), oursTok)
 
 	// (b) JWKS: ours vs a plain handler replaying our exact response.
 	jwksTgt := func(addr string) vegeta.Target {
