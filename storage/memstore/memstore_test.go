@@ -13,7 +13,7 @@ func TestConformance(t *testing.T) {
 			s := memstore.New(memstore.WithClock(clock.Now))
 			return storagetest.Stores{
 				Users: s, Domains: s, Clients: s, Keys: s,
-				Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(),
+				Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s,
 			}
 		})
 	})

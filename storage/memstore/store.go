@@ -19,6 +19,7 @@ var (
 	_ storage.SessionStore    = (*Store)(nil)
 	_ storage.RefreshStore    = (*Store)(nil)
 	_ storage.RevocationStore = (*Store)(nil)
+	_ storage.NonceStore      = (*Store)(nil)
 	_ storage.Pinger          = (*Store)(nil)
 )
 
@@ -55,6 +56,7 @@ type Store struct {
 	families  map[string]*family
 	revoked   map[string]time.Time // id → until
 	notBefore map[string]notBefore // user → entry
+	nonces    map[string]time.Time // one-use key → until (nonce.go)
 }
 
 // Option configures a Store.
@@ -87,6 +89,7 @@ func New(opts ...Option) *Store {
 		families:    map[string]*family{},
 		revoked:     map[string]time.Time{},
 		notBefore:   map[string]notBefore{},
+		nonces:      map[string]time.Time{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -151,6 +154,11 @@ func (s *Store) wrote(now time.Time) {
 	for uid, nb := range s.notBefore {
 		if !live(nb.until, now) {
 			delete(s.notBefore, uid)
+		}
+	}
+	for k, until := range s.nonces {
+		if !live(until, now) {
+			delete(s.nonces, k)
 		}
 	}
 }

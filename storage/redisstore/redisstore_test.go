@@ -82,7 +82,7 @@ func TestConformance(t *testing.T) {
 		testURL(t)
 		storagetest.Run(t, func(t *testing.T, clock *storagetest.Clock) storagetest.Stores {
 			s, _ := openTest(t, clock.Now)
-			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate()}
+			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s}
 		})
 	})
 }
@@ -115,6 +115,7 @@ func TestRealTTL(t *testing.T) {
 		}, fexp},
 		{"rev:j1", func() error { return s.Revoke(ctx, "j1", exp) }, exp},
 		{"nbf:u1", func() error { return s.SetNotBefore(ctx, "u1", time.Now(), exp, "") }, exp},
+		{"once:n1", func() error { _, err := s.UseOnce(ctx, "n1", exp); return err }, exp},
 	}
 	for _, w := range writes {
 		if w.write != nil {

@@ -55,6 +55,12 @@ type clientRow struct {
 	Trusted      bool      `gorm:"not null"`
 	CreatedBy    string    `gorm:"size:36;not null;default:'';index:ix_clients_created_by"`
 	CreatedAt    time.Time `gorm:"not null;precision:6;index:ix_clients_created;autoCreateTime:false"`
+	// DPoP and the previous secret (SPEC §11) have defaults for the same
+	// reason as CreatedBy: rows from before them read as "no DPoP
+	// required" and "no previous secret".
+	DPoP                bool       `gorm:"column:dpop;not null;default:false"`
+	PrevSecretHash      []byte     `gorm:"size:255"`
+	PrevSecretExpiresAt *time.Time `gorm:"precision:6"` // NULL when none (MySQL rejects zero dates)
 }
 
 func (clientRow) TableName() string { return "clients" }
@@ -102,6 +108,10 @@ func toClient(r clientRow) (storage.Client, error) {
 		Trusted:    r.Trusted,
 		CreatedBy:  r.CreatedBy,
 		CreatedAt:  r.CreatedAt.UTC(),
+		DPoP:       r.DPoP,
+
+		PrevSecretHash:      r.PrevSecretHash,
+		PrevSecretExpiresAt: fromNullTime(r.PrevSecretExpiresAt),
 	}
 	for _, f := range []struct {
 		dst *[]string
@@ -163,4 +173,14 @@ func fromNullTime(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// toNullTime stores a zero time as NULL, others in UTC to the microsecond
+// (the columns' precision), so what is written is what reads back.
+func toNullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
 }

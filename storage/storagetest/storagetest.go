@@ -18,6 +18,7 @@ type Stores struct {
 	Refresh     storage.RefreshStore
 	Revocations storage.RevocationStore
 	Rate        storage.RateStore
+	Nonces      storage.NonceStore
 
 	// Clock is the clock the ephemeral stores were built with (their Now),
 	// so expiry is tested by advancing it rather than sleeping. Backends
@@ -70,6 +71,8 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 		{"refresh", testRefresh, func(s Stores) bool { return s.Refresh != nil }},
 		{"revocations", testRevocations, func(s Stores) bool { return s.Revocations != nil }},
 		{"rate", testRate, func(s Stores) bool { return s.Rate != nil }},
+		{"nonces", testNonces, func(s Stores) bool { return s.Nonces != nil }},
+		{"client-secret-rotation", testClientSecretRotation, func(s Stores) bool { return s.Clients != nil }},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
