@@ -60,6 +60,9 @@ type ClientAuthDeps struct {
 	// Limit is the per-client rate limit (--limit-client), counted once per
 	// authenticated request under "client:"+ID. nil: no limit.
 	Limit *RateLimiter
+	// DPoP verifies DPoP proofs on the token endpoints (dpop_bind.go).
+	// nil: every proof is refused, and so are clients that require one.
+	DPoP *DPoP
 }
 
 // ClientAuth authenticates the calling client of every request that needs
@@ -72,6 +75,7 @@ type ClientAuth struct {
 	clients *Clients
 	limit   *RateLimiter
 	grants  *goserver.Server // the client_credentials grant (clientauth_goauth2.go)
+	dpop    *DPoP
 }
 
 // NewClientAuth returns the client-authentication service. Returns an
@@ -80,7 +84,7 @@ func NewClientAuth(d ClientAuthDeps) (*ClientAuth, error) {
 	if d.Clients == nil {
 		return nil, errors.New("provider: client authentication needs Clients")
 	}
-	return &ClientAuth{clients: d.Clients, limit: d.Limit, grants: newGrantServer(d.Clients)}, nil
+	return &ClientAuth{clients: d.Clients, limit: d.Limit, grants: newGrantServer(d.Clients), dpop: d.DPoP}, nil
 }
 
 // Authenticate identifies the client that sent cr, for use:

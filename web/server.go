@@ -60,6 +60,13 @@ type Config struct {
 	// mailer) leaves /verify-email, /password/forgot and /password/reset
 	// out.
 	Lifecycle *provider.Lifecycle
+	// DPoP verifies DPoP proofs at /login, /refresh and the resource
+	// endpoints (SPEC §11; the token endpoints use ClientAuth's); nil
+	// refuses every proof and every bound token.
+	DPoP *provider.DPoP
+	// SecretRotation rotates client secrets for POST /clients/{id}/secret;
+	// nil leaves the route out.
+	SecretRotation *provider.SecretRotation
 }
 
 // server holds the dependencies of the handlers.

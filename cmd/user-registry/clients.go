@@ -22,16 +22,20 @@ import (
 
 const clientsUsage = `Usage:
   user-registry clients create --domain D [--name N] [--scope S]... [--grant G]... [--redirect-uri U]...
-                               [--audience A]... [--public] [--admin] [--trusted] [flags]
+                               [--audience A]... [--public] [--admin] [--trusted] [--dpop] [flags]
   user-registry clients list [--json] [flags]
   user-registry clients delete ID [flags]
+  user-registry clients rotate-secret ID [--grace 24h] [flags]
 
 Manages OAuth2 clients. create prints one JSON object with the client secret,
 which is shown this once (only a keyed hash of it is stored). Grants:
 client_credentials (the default), authorization_code, refresh_token. --admin
 adds scope registry:admin (the admin API); --audience registers an audience
 the client may ask tokens for; --trusted skips the consent page; --public makes
-a client without a secret (authorization code flow with PKCE only).`
+a client without a secret (authorization code flow with PKCE only); --dpop
+makes every token request of the client carry a DPoP proof (RFC 9449).
+rotate-secret prints a new secret, shown this once; the previous one keeps
+working for --grace (default 24h, 0 ends it at once, at most 720h).`
 
 // clientHMACInfo is the HKDF info string: the client-secret key is derived
 // from the key-encryption secret, so serve and the CLI agree on it without
@@ -79,6 +83,9 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	fs.BoolVar(&spec.Public, "public", false, "create: a public client (no secret)")
 	fs.BoolVar(&spec.Admin, "admin", false, "create: an admin client (scope registry:admin)")
 	fs.BoolVar(&spec.Trusted, "trusted", false, "create: skip the consent page")
+	fs.BoolVar(&spec.DPoP, "dpop", false, "create: require a DPoP proof on every token request")
+	var grace string
+	fs.StringVar(&grace, "grace", "", "rotate-secret: how long the previous secret keeps working (default 24h)")
 	fs.BoolVar(&asJSON, "json", false, "list: as JSON")
 	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, clientsUsage)
 	if err != nil {
@@ -104,6 +111,10 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 		if len(pos) != 2 {
 			return errors.New("clients delete needs exactly one ID")
 		}
+	case "rotate-secret":
+		if len(pos) != 2 {
+			return errors.New("clients rotate-secret needs exactly one ID")
+		}
 	default:
 		fmt.Fprintf(e.stderr, "unknown clients command %q\n\n%s\n", pos[0], clientsUsage)
 		return errUsage
@@ -124,6 +135,8 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	clients := provider.NewClients(db, nil, nil, nil, key, nil)
 
 	switch pos[0] {
+	case "rotate-secret":
+		return rotateSecret(ctx, clients, pos[1], grace, e)
 	case "create":
 		cl, sec, err := clients.Create(ctx, spec)
 		if err != nil {
@@ -181,4 +194,30 @@ func printClients(list []storage.Client, asJSON bool, e env) error {
 			strings.Join(c.Scopes, " "), c.CreatedAt.UTC().Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+// rotateSecret is `clients rotate-secret ID [--grace D]` (SPEC §11): it
+// prints {"client_id","client_secret","previous_secret_expires_at"}, the
+// body POST /clients/{id}/secret answers, for any client.
+func rotateSecret(ctx context.Context, clients *provider.Clients, id, grace string, e env) error {
+	d, err := web.ParseGrace(grace)
+	if err != nil {
+		return fmt.Errorf("--grace: %s", provider.Message(err))
+	}
+	rot, err := provider.NewSecretRotation(provider.SecretRotationDeps{Clients: clients})
+	if err != nil {
+		return err
+	}
+	ctx = provider.WithRequestInfo(ctx, provider.RequestInfo{Actor: provider.ActorCLI})
+	out, err := rot.Rotate(ctx, id, d)
+	if errors.Is(err, provider.ErrClientNotFound) {
+		return fmt.Errorf("no client %s", id)
+	}
+	if err != nil {
+		if msg := provider.Message(err); msg != "" {
+			return errors.New(msg)
+		}
+		return err
+	}
+	return json.NewEncoder(e.stdout).Encode(web.NewRotatedSecret(out))
 }

@@ -205,7 +205,15 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, fmt.Errorf("--limit-client: %w", err)
 	}
-	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit})
+	dpop, err := provider.NewDPoP(provider.DPoPDeps{Nonces: eph, Issuer: c.Issuer})
+	if err != nil {
+		return nil, nil, err
+	}
+	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit, DPoP: dpop})
+	if err != nil {
+		return nil, nil, err
+	}
+	rotation, err := provider.NewSecretRotation(provider.SecretRotationDeps{Clients: clients})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -232,5 +240,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		TrustedProxies:     proxies,
 		TLS:                c.TLSCert != "",
 		Lifecycle:          lifecycle,
+		DPoP:               dpop,
+		SecretRotation:     rotation,
 	}), stop, nil
 }
