@@ -129,7 +129,10 @@ func TestDPoPProofRefusals(t *testing.T) {
 	ecPub, _ := jwk.FromRaw(ec.Public())
 	octJWK, _ := jwk.FromRaw(hmacKey)
 	token := "header.payload.signature"
-	athOf := func(s string) string { sum := sha256.Sum256([]byte(s)); return base64.RawURLEncoding.EncodeToString(sum[:]) }
+	athOf := func(s string) string {
+		sum := sha256.Sum256([]byte(s))
+		return base64.RawURLEncoding.EncodeToString(sum[:])
+	}
 	tokenReq := provider.DPoPProof{Method: "POST", Path: "/oauth2/token"}
 	resourceReq := provider.DPoPProof{Method: "GET", Path: "/userinfo", AccessToken: token}
 	resourceClaims := map[string]any{"htm": "GET", "htu": dpopIssuer + "/userinfo", "ath": athOf(token)}
