@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"user-registry/storage"
 )
@@ -72,7 +71,9 @@ func (d *DPoP) Confirm(ctx context.Context, jkt string, dpopScheme bool, p DPoPP
 		return err
 	}
 	if err != nil {
-		return fmt.Errorf("%w: %w", ErrDPoPBinding, err)
+		// Not wrapped: at a resource endpoint a bad proof is a refused
+		// token (401), not the token endpoints' invalid_dpop_proof (400).
+		return clientErrorf(ErrDPoPBinding, Message(err))
 	}
 	if got != jkt {
 		return clientErrorf(ErrDPoPBinding, "The DPoP proof is signed by another key than the token is bound to")
