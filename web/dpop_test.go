@@ -56,7 +56,6 @@ func dpopAuth(tok string) func(*http.Request) {
 	return func(r *http.Request) { r.Header.Set("Authorization", "DPoP "+tok) }
 }
 
-
 // TestDPoPTokenEndpoints: /authority-token and /oauth2/token bind a token
 // to a valid proof's key (cnf.jkt, token_type DPoP), introspection reports
 // the binding, a --dpop client needs a proof, and replayed, misdirected or
