@@ -27,7 +27,7 @@ type runStats struct {
 // loop of exactly `workers` in-flight requests (one keep-alive connection
 // each) for `dur`. A constant rate would measure latency at a chosen load,
 // not the maximum throughput we want to compare.
-func attack(ctx context.Context, tgt vegeta.Target, workers int, dur time.Duration, pid int) runStats {
+func attack(ctx context.Context, tgt vegeta.Targeter, workers int, dur time.Duration, pid int) runStats {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: workers,
@@ -54,7 +54,7 @@ func attack(ctx context.Context, tgt vegeta.Target, workers int, dur time.Durati
 	var ok uint64
 	// The results channel closes when the duration is over (or on Stop), so
 	// this loop is bounded by dur plus the 10 s request timeout.
-	for res := range atk.Attack(vegeta.NewStaticTargeter(tgt), vegeta.Rate{Freq: 0}, dur, "bench") {
+	for res := range atk.Attack(tgt, vegeta.Rate{Freq: 0}, dur, "bench") {
 		if ctx.Err() != nil {
 			atk.Stop()
 		}
