@@ -29,14 +29,13 @@ const dpopIssuer = "https://id.example.com"
 // proofSpec describes a proof to build; the zero value plus a key is a
 // valid proof for POST /oauth2/token at dpopNow.
 type proofSpec struct {
-	alg        jwa.SignatureAlgorithm
-	key        any // private key that signs
-	headerKey  any // key put in the jwk header; nil: the public half of key
-	noJWK      bool
-	typ        *string
-	crit       bool
-	claims     map[string]any // replaces the defaults for the keys given; nil value deletes
-	signWithHS bool
+	alg       jwa.SignatureAlgorithm
+	key       any // private key that signs
+	headerKey any // key put in the jwk header; nil: the public half of key
+	noJWK     bool
+	typ       *string
+	crit      bool
+	claims    map[string]any // replaces the defaults for the keys given; nil value deletes
 }
 
 var dpopNow = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)

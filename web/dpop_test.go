@@ -266,7 +266,7 @@ func TestRotateSecretAPI(t *testing.T) {
 			}
 			newSecret := a.json["client_secret"].(string)
 			exp, err := time.Parse(time.RFC3339, a.json["previous_secret_expires_at"].(string))
-			if err != nil || exp.Sub(time.Now()) < 23*time.Hour || exp.Sub(time.Now()) > 25*time.Hour {
+			if err != nil || time.Until(exp) < 23*time.Hour || time.Until(exp) > 25*time.Hour {
 				t.Fatalf("previous_secret_expires_at = %v (%v)", a.json["previous_secret_expires_at"], err)
 			}
 			if !works(oldSecret) || !works(newSecret) {
