@@ -38,6 +38,10 @@ type AccessClaims struct {
 	IssuedAt    time.Time `json:"-"`
 	NotBefore   time.Time `json:"-"`
 	ExpiresAt   time.Time `json:"-"`
+
+	// JKT binds the token to a DPoP key (RFC 9449 §6.1): encoded as
+	// "cnf":{"jkt":…}, the key's RFC 7638 thumbprint. "" when unbound.
+	JKT string `json:"-"`
 }
 
 // IDClaims are the claims of an OIDC ID token (aud = client_id).

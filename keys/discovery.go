@@ -51,6 +51,7 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		Scopes                   []string `json:"scopes_supported"`
 		SubjectTypes             []string `json:"subject_types_supported"`
 		Claims                   []string `json:"claims_supported"`
+		DPoPAlgs                 []string `json:"dpop_signing_alg_values_supported"`
 	}{
 		Issuer:        issuer,
 		JWKSURI:       base + "/.well-known/jwks.json",
@@ -77,5 +78,11 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		SubjectTypes:             []string{"public"},
 		Claims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
 			"email", "email_verified", "phone_number"},
+		DPoPAlgs: DPoPAlgs(),
 	})
 }
+
+// DPoPAlgs returns the algorithms a DPoP proof may be signed with (SPEC
+// §11): asymmetric only, never none or HS*. The proof verifier
+// (provider.DPoP) accepts exactly these, and discovery lists them.
+func DPoPAlgs() []string { return []string{"ES256", "ES384", "RS256", "PS256", "EdDSA"} }

@@ -104,6 +104,11 @@ func (t *Tokens) MintAccess(_ context.Context, c AccessClaims) (string, AccessCl
 	if c.SID != "" {
 		b = appendField(b, "sid", c.SID)
 	}
+	if c.JKT != "" {
+		b = append(b, `,"cnf":{"jkt":`...)
+		b = appendString(b, c.JKT)
+		b = append(b, '}')
+	}
 	b = appendTime(b, "iat", c.IssuedAt)
 	b = appendTime(b, "nbf", c.NotBefore)
 	b = appendTime(b, "exp", c.ExpiresAt)

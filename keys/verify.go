@@ -51,6 +51,7 @@ func (t *Tokens) ParseAccess(ctx context.Context, token, audience string) (Acces
 	return AccessClaims{
 		Issuer: rc.Iss, Subject: rc.Sub, Audience: rc.Aud, ClientID: rc.ClientID, Scope: rc.Scope,
 		Email: rc.Email, Domain: rc.Domain, IsActivated: rc.IsActivated, SID: rc.SID, JTI: rc.JTI,
+		JKT:      rc.Cnf.JKT,
 		IssuedAt: rc.Iat.time(), NotBefore: rc.Nbf.time(), ExpiresAt: rc.Exp.time(),
 	}, nil
 }
@@ -227,6 +228,9 @@ type rawClaims struct {
 	Nbf           *numericDate `json:"nbf"`
 	Exp           *numericDate `json:"exp"`
 	AuthTime      *numericDate `json:"auth_time"`
+	Cnf           struct {
+		JKT string `json:"jkt"`
+	} `json:"cnf"`
 }
 
 // numericDate is a JWT NumericDate (seconds, possibly fractional).

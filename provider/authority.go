@@ -26,6 +26,12 @@ import (
 // domain is blocked now, ErrInvalidScope, ErrInvalidTarget, or a store or
 // signing error (wrapped).
 func (s *Clients) IssueAuthority(ctx context.Context, c storage.Client, scope string, audience []string) (string, keys.AccessClaims, error) {
+	return s.issueAuthority(ctx, c, scope, audience, "")
+}
+
+// issueAuthority is IssueAuthority for a token bound to the DPoP key with
+// thumbprint jkt ("" = unbound).
+func (s *Clients) issueAuthority(ctx context.Context, c storage.Client, scope string, audience []string, jkt string) (string, keys.AccessClaims, error) {
 	if c.Public || !slices.Contains(c.GrantTypes, GrantClientCredentials) {
 		return "", keys.AccessClaims{}, clientErrorf(ErrUnauthorizedClient, "The client is not registered for client_credentials")
 	}
@@ -48,7 +54,7 @@ func (s *Clients) IssueAuthority(ctx context.Context, c storage.Client, scope st
 		}
 	}
 	tok, claims, err := s.tokens.MintAccess(ctx, keys.AccessClaims{
-		Subject: c.ID, ClientID: c.ID, Audience: audience, Scope: granted, Domain: c.Domain,
+		Subject: c.ID, ClientID: c.ID, Audience: audience, Scope: granted, Domain: c.Domain, JKT: jkt,
 	})
 	if err != nil {
 		return "", keys.AccessClaims{}, fmt.Errorf("mint authority token: %w", err)

@@ -69,3 +69,15 @@ func (h *secretHasher) equal(secret string, want []byte) bool {
 	}
 	return hmac.Equal(got, want)
 }
+
+// equalEither reports whether secret hashes to want or, when prev is not
+// empty, to prev: one keyed hash, compared in constant time with both.
+func (h *secretHasher) equalEither(secret string, want, prev []byte) bool {
+	if len(prev) == 0 {
+		return h.equal(secret, want)
+	}
+	got := h.sum(secret)
+	a := hmac.Equal(got, want) && len(want) > 0
+	b := hmac.Equal(got, prev)
+	return a || b
+}

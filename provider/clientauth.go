@@ -78,6 +78,10 @@ type ClientAuthDeps struct {
 	Fetcher *Fetcher           // --jwks-uri key sets; nil: a default Fetcher
 	Now     func() time.Time   // nil → time.Now
 	Log     *slog.Logger       // refusal reasons; nil: discarded
+
+	// DPoP verifies DPoP proofs on the token endpoints (dpop_bind.go).
+	// nil: every proof is refused, and so are clients that require one.
+	DPoP *DPoP
 }
 
 // ClientAuth authenticates the calling client of every request that needs
@@ -92,6 +96,7 @@ type ClientAuth struct {
 	audit      Auditor
 	grants     *goserver.Server // the client_credentials grant (clientauth_goauth2.go)
 	assertions *assertions      // private_key_jwt (clientassert.go)
+	dpop       *DPoP
 }
 
 // NewClientAuth returns the client-authentication service. Returns an
@@ -111,7 +116,7 @@ func NewClientAuth(d ClientAuthDeps) (*ClientAuth, error) {
 	}
 	return &ClientAuth{clients: d.Clients, limit: d.Limit, audit: auditorOr(d.Audit), grants: newGrantServer(d.Clients),
 		assertions: &assertions{clients: d.Clients, nonces: d.Nonces, fetch: d.Fetcher, issuer: d.Issuer,
-			now: d.Now, log: d.Log, inline: map[string]inlineSet{}}}, nil
+			now: d.Now, log: d.Log, inline: map[string]inlineSet{}}, dpop: d.DPoP}, nil
 }
 
 // Authenticate identifies the client that sent cr, for use:

@@ -39,6 +39,9 @@ type AuthorityRequest struct {
 	Scope    string   // space-separated; empty means every registered scope
 	Domain   string   // optional; must be the client's own (SEC-21)
 	Audience []string // audience and resource (RFC 8707) values
+	// Proof is the request's DPoP proof, if any (SPEC §11): a valid one
+	// binds the token to its key.
+	Proof DPoPProof
 }
 
 // AuthorityToken is an issued authority token and what the token response
@@ -48,6 +51,7 @@ type AuthorityToken struct {
 	Scope       string
 	Domain      string
 	ExpiresIn   time.Duration
+	TokenType   string // TokenTypeBearer, or TokenTypeDPoP for a bound token
 }
 
 // ClientCredentialsGrant runs the client_credentials grant: it authenticates cr
@@ -65,13 +69,18 @@ func (a *ClientAuth) ClientCredentialsGrant(ctx context.Context, cr ClientCreden
 	if err := RequireDomain(c, req.Domain); err != nil {
 		return AuthorityToken{}, err
 	}
-	g := &authorityGrant{c: c, audience: req.Audience}
+	jkt, err := a.Bind(ctx, c, req.Proof)
+	if err != nil {
+		return AuthorityToken{}, err
+	}
+	g := &authorityGrant{c: c, audience: req.Audience, jkt: jkt}
 	ti, err := a.grants.GetAccessToken(context.WithValue(ctx, authorityGrantKey{}, g), oauth2.ClientCredentials,
 		&oauth2.TokenGenerateRequest{ClientID: c.ID, Scope: req.Scope})
 	if err != nil {
 		return AuthorityToken{}, err
 	}
-	return AuthorityToken{AccessToken: ti.GetAccess(), Scope: ti.GetScope(), Domain: c.Domain, ExpiresIn: ti.GetAccessExpiresIn()}, nil
+	return AuthorityToken{AccessToken: ti.GetAccess(), Scope: ti.GetScope(), Domain: c.Domain,
+		ExpiresIn: ti.GetAccessExpiresIn(), TokenType: tokenTypeFor(jkt)}, nil
 }
 
 // newGrantServer returns the go-oauth2 server for the client_credentials
@@ -99,6 +108,7 @@ func newGrantServer(clients *Clients) *goserver.Server {
 type authorityGrant struct {
 	c        storage.Client
 	audience []string
+	jkt      string // DPoP binding of the token; "" for none
 }
 
 type authorityGrantKey struct{}
@@ -137,7 +147,7 @@ func (gen authorityGenerator) Token(ctx context.Context, data *oauth2.GenerateBa
 	if !ok {
 		return "", "", errors.New("provider: authority generator called without an authenticated client")
 	}
-	tok, claims, err := gen.clients.IssueAuthority(ctx, g.c, data.TokenInfo.GetScope(), g.audience)
+	tok, claims, err := gen.clients.issueAuthority(ctx, g.c, data.TokenInfo.GetScope(), g.audience, g.jkt)
 	if err != nil {
 		return "", "", err
 	}

@@ -103,6 +103,7 @@ type ClientSpec struct {
 	// both, and gets no secret.
 	JWKS    []byte
 	JWKSURI string
+	DPoP    bool // every token request must carry a DPoP proof (SPEC §11)
 }
 
 // Create registers a client of the operators (the CLI, an admin) and
@@ -167,7 +168,8 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 	if utf8.RuneCountInString(name) > 200 || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return storage.Client{}, InvalidInput("Client name: at most 200 printable characters")
 	}
-	c := storage.Client{Domain: domain, Name: name, Public: spec.Public, Admin: spec.Admin, Trusted: spec.Trusted}
+	c := storage.Client{Domain: domain, Name: name, Public: spec.Public, Admin: spec.Admin, Trusted: spec.Trusted,
+		DPoP: spec.DPoP}
 	if err := validateClientKeys(spec, &c); err != nil {
 		return storage.Client{}, err
 	}
@@ -293,14 +295,20 @@ func (s *Clients) authenticate(ctx context.Context, id, secret string) (storage.
 	return c, nil
 }
 
-// verifySecret reports in constant time whether secret is c's secret. A
-// public client has none, so every secret is wrong for it.
+// verifySecret reports in constant time whether secret is c's secret, or
+// its previous secret while the clock is before that one's expiry, and
+// not from that instant on (SEC-64; SecretRotation). A public client has
+// none, so every secret is wrong for it.
 func (s *Clients) verifySecret(c storage.Client, secret string) bool {
 	if c.Public {
 		s.hasher.equal(secret, nil)
 		return false
 	}
-	return s.hasher.equal(secret, c.SecretHash)
+	var prev []byte
+	if len(c.PrevSecretHash) > 0 && s.now().Before(c.PrevSecretExpiresAt) {
+		prev = c.PrevSecretHash
+	}
+	return s.hasher.equalEither(secret, c.SecretHash, prev)
 }
 
 // Lookup returns a client from the cache, reading the store when the entry

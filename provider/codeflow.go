@@ -50,7 +50,7 @@ type idMinter interface {
 type grantTokens interface {
 	Me(ctx context.Context, userID string) (storage.User, error)
 	IssueTokensFor(ctx context.Context, u storage.User, g Grant) (TokenPair, error)
-	RefreshFor(ctx context.Context, refreshToken, clientID string, audience []string, scope string) (TokenPair, error)
+	RefreshWith(ctx context.Context, refreshToken, clientID string, audience []string, scope string, b Binding) (TokenPair, error)
 	EndSession(ctx context.Context, sid string) error
 }
 
@@ -158,6 +158,10 @@ type CodeExchange struct {
 	Code         string
 	RedirectURI  string
 	CodeVerifier string
+	// JKT is the thumbprint of the request's DPoP proof key ("" = none):
+	// the access token, and a public client's refresh token, are bound to
+	// it (SPEC §11).
+	JKT string
 }
 
 // Exchange redeems an authorization code for client c (already
@@ -218,6 +222,7 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 		Audience:    clientAudience(c),
 		FamilyID:    code.FamilyID,
 		WithRefresh: slices.Contains(scopes, ScopeOfflineAccess) && slices.Contains(c.GrantTypes, GrantRefreshToken),
+		Bind:        Binding{JKT: x.JKT, Refresh: c.Public},
 	})
 	if err != nil {
 		return CodeTokens{}, err
@@ -321,15 +326,18 @@ func clientAudience(c storage.Client) []string {
 // ErrUnauthorizedClient when c lacks the refresh_token grant,
 // ErrInvalidRequest without a token, ErrInvalidScope, ErrInvalidGrant for an
 // unknown, expired, reused (the family is then revoked, SEC-17) or foreign
-// token; other errors wrap storage.ErrUnavailable.
-func (f *CodeFlow) RefreshGrant(ctx context.Context, c storage.Client, refreshToken, scope string) (CodeTokens, error) {
+// token, or one bound to another DPoP key than jkt's (the thumbprint of
+// the request's proof, "" for none); other errors wrap
+// storage.ErrUnavailable. The new access token is bound to jkt, and so is
+// a public client's refresh token (SPEC §11).
+func (f *CodeFlow) RefreshGrant(ctx context.Context, c storage.Client, refreshToken, scope, jkt string) (CodeTokens, error) {
 	if !slices.Contains(c.GrantTypes, GrantRefreshToken) {
 		return CodeTokens{}, ErrUnauthorizedClient
 	}
 	if refreshToken == "" {
 		return CodeTokens{}, InvalidRequest("refresh_token is required")
 	}
-	pair, err := f.accounts.RefreshFor(ctx, refreshToken, c.ID, clientAudience(c), scope)
+	pair, err := f.accounts.RefreshWith(ctx, refreshToken, c.ID, clientAudience(c), scope, Binding{JKT: jkt, Refresh: c.Public})
 	if errors.Is(err, ErrUnauthenticated) {
 		return CodeTokens{}, invalidGrant("The refresh token is invalid, expired, reused or was issued to another client")
 	}

@@ -171,7 +171,7 @@ func TestCodeLifetime(t *testing.T) {
 	if _, err := e.tokens.VerifyAccess(ctx, tok.AccessToken, ""); err == nil {
 		t.Error("access token of a reused code still verifies")
 	}
-	if _, err := e.flow.RefreshGrant(ctx, c, tok.RefreshToken, ""); !errors.Is(err, provider.ErrInvalidGrant) {
+	if _, err := e.flow.RefreshGrant(ctx, c, tok.RefreshToken, "", ""); !errors.Is(err, provider.ErrInvalidGrant) {
 		t.Errorf("refresh of a reused code: %v", err)
 	}
 }

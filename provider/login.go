@@ -16,11 +16,17 @@ const loginKeyPrefix = "login-account:"
 // Login checks the credentials (Authenticate) and issues /login tokens
 // (IssueTokens). Returns the errors of both.
 func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair, error) {
+	return a.LoginBound(ctx, email, password, "")
+}
+
+// LoginBound is Login with the tokens bound to the DPoP key jkt ("" =
+// unbound; IssueTokensBound).
+func (a *Accounts) LoginBound(ctx context.Context, email, password, jkt string) (TokenPair, error) {
 	u, err := a.Authenticate(ctx, email, password)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return a.IssueTokens(ctx, u)
+	return a.IssueTokensBound(ctx, u, jkt)
 }
 
 // Authenticate checks an email and password (SPEC §3).

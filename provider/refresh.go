@@ -48,6 +48,27 @@ type Grant struct {
 	FamilyID string
 	// WithRefresh issues a refresh token (login; offline_access).
 	WithRefresh bool
+	// Bind is the DPoP key the tokens are bound to (SPEC §11).
+	Bind Binding
+}
+
+// Binding is the DPoP key of a token request (SPEC §11, RFC 9449 §5).
+type Binding struct {
+	// JKT is the thumbprint of the request's proof key; "" without a
+	// proof. The access token carries it as cnf.jkt.
+	JKT string
+	// Refresh binds the refresh token too: for public clients and
+	// first-party sign-in, which have no client authentication to bind it
+	// to (RFC 9449 §5). Using it then needs a proof of the same key.
+	Refresh bool
+}
+
+// refreshJKT is the binding a new refresh token records.
+func (b Binding) refreshJKT() string {
+	if b.Refresh {
+		return b.JKT
+	}
+	return ""
 }
 
 // IssueTokens issues /login tokens for user: client LoginClientID, scope
@@ -55,6 +76,15 @@ type Grant struct {
 // Errors wrap storage.ErrUnavailable or keys.ErrNoSigningKey.
 func (a *Accounts) IssueTokens(ctx context.Context, u storage.User) (TokenPair, error) {
 	return a.IssueTokensFor(ctx, u, a.loginGrant(""))
+}
+
+// IssueTokensBound is IssueTokens with both tokens bound to the DPoP key
+// jkt ("" = unbound): first-party sign-in has no client authentication, so
+// the refresh token is bound too (SPEC §11).
+func (a *Accounts) IssueTokensBound(ctx context.Context, u storage.User, jkt string) (TokenPair, error) {
+	g := a.loginGrant("")
+	g.Bind = Binding{JKT: jkt, Refresh: true}
+	return a.IssueTokensFor(ctx, u, g)
 }
 
 func (a *Accounts) loginGrant(familyID string) Grant {
@@ -97,6 +127,7 @@ func (a *Accounts) IssueTokensFor(ctx context.Context, u storage.User, g Grant) 
 			IssuedAt:        now,
 			ExpiresAt:       minTime(now.Add(a.cfg.RefreshTTL), famExp),
 			FamilyExpiresAt: famExp,
+			JKT:             g.Bind.refreshJKT(),
 		})
 		if err != nil {
 			return TokenPair{}, fmt.Errorf("provider: store refresh token: %w", err)
@@ -118,6 +149,7 @@ func (a *Accounts) mint(ctx context.Context, u storage.User, g Grant, refresh st
 		Domain:      u.Domain,
 		IsActivated: &activated,
 		SID:         g.FamilyID,
+		JKT:         g.Bind.JKT,
 	})
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("provider: mint access token: %w", err)
@@ -129,7 +161,7 @@ func (a *Accounts) mint(ctx context.Context, u storage.User, g Grant, refresh st
 	return TokenPair{
 		AccessToken:  access,
 		RefreshToken: refresh,
-		TokenType:    "Bearer",
+		TokenType:    tokenTypeFor(g.Bind.JKT),
 		ExpiresIn:    int(expiresIn / time.Second),
 		Claims:       claims,
 	}, nil
@@ -139,10 +171,22 @@ func (a *Accounts) mint(ctx context.Context, u storage.User, g Grant, refresh st
 // LoginClientID) and returns new tokens with the same session. See
 // RefreshFor for the errors.
 func (a *Accounts) Refresh(ctx context.Context, refreshToken string) (TokenPair, error) {
-	return a.RefreshFor(ctx, refreshToken, a.cfg.LoginClientID, nil, "")
+	return a.RefreshBound(ctx, refreshToken, "")
 }
 
-// RefreshFor rotates refreshToken for clientID (SEC-16/17) and mints a new
+// RefreshBound is Refresh with a DPoP proof of the key jkt ("" = none):
+// the new tokens are bound to it, the refresh token too (SPEC §11). A
+// bound refresh token needs a proof of its key.
+func (a *Accounts) RefreshBound(ctx context.Context, refreshToken, jkt string) (TokenPair, error) {
+	return a.RefreshWith(ctx, refreshToken, a.cfg.LoginClientID, nil, "", Binding{JKT: jkt, Refresh: true})
+}
+
+// RefreshFor is RefreshWith without a DPoP proof.
+func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string, audience []string, scope string) (TokenPair, error) {
+	return a.RefreshWith(ctx, refreshToken, clientID, audience, scope, Binding{})
+}
+
+// RefreshWith rotates refreshToken for clientID (SEC-16/17) and mints a new
 // access token with the family's sid, scope and client; audience nil means
 // LoginAudience. The token must be the family's current one, issued to
 // clientID, for a user that still exists and whose not-before (logout
@@ -156,9 +200,15 @@ func (a *Accounts) Refresh(ctx context.Context, refreshToken string) (TokenPair,
 // anyway; otherwise a variant of ErrInvalidScope is returned and the token
 // is left as it is.
 //
+// b is the request's DPoP binding (SPEC §11): a refresh token bound to a
+// key is usable only with a proof of that key (b.JKT), and is refused
+// otherwise without being rotated, so a thief without the key cannot even
+// end the session; the new access token is bound to b.JKT; the new refresh
+// token keeps the family's binding, or takes b.JKT with b.Refresh.
+//
 // Returns ErrUnauthenticated for any unusable token, or an error wrapping
 // storage.ErrUnavailable.
-func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string, audience []string, scope string) (TokenPair, error) {
+func (a *Accounts) RefreshWith(ctx context.Context, refreshToken, clientID string, audience []string, scope string, b Binding) (TokenPair, error) {
 	familyID, ok := parseRefreshToken(refreshToken)
 	if !ok {
 		return TokenPair{}, fmt.Errorf("%w: malformed refresh token", ErrUnauthenticated)
@@ -177,6 +227,13 @@ func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string
 	}
 	if old.ClientID != clientID {
 		return TokenPair{}, fmt.Errorf("%w: refresh token issued to another client", ErrUnauthenticated)
+	}
+	if old.JKT != "" && old.JKT != b.JKT {
+		return TokenPair{}, fmt.Errorf("%w: refresh token bound to another DPoP key", ErrUnauthenticated)
+	}
+	jkt := old.JKT
+	if jkt == "" {
+		jkt = b.refreshJKT()
 	}
 	have := splitScope(old.Scope)
 	for _, s := range splitScope(scope) {
@@ -209,6 +266,7 @@ func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string
 		IssuedAt:        now,
 		ExpiresAt:       minTime(now.Add(a.cfg.RefreshTTL), famExp),
 		FamilyExpiresAt: famExp,
+		JKT:             jkt,
 	}
 	if _, err := a.refresh.RotateRefresh(ctx, familyID, oldHash, next); err != nil {
 		return TokenPair{}, a.rotateFailed(ctx, familyID, err, old)
@@ -216,7 +274,7 @@ func (a *Accounts) RefreshFor(ctx context.Context, refreshToken, clientID string
 	if audience == nil {
 		audience = a.cfg.LoginAudience
 	}
-	g := Grant{ClientID: old.ClientID, Scope: old.Scope, Audience: audience, FamilyID: familyID}
+	g := Grant{ClientID: old.ClientID, Scope: old.Scope, Audience: audience, FamilyID: familyID, Bind: b}
 	return a.mint(ctx, u, g, tok)
 }
 

@@ -37,6 +37,9 @@ type TokenInfo struct {
 	JTI       string   // access tokens only
 	IssuedAt  time.Time
 	ExpiresAt time.Time
+	// JKT is the thumbprint of the DPoP key the token is bound to ("" =
+	// unbound), reported as cnf.jkt (RFC 9449 §6.2).
+	JKT string
 }
 
 // IntrospectToken answers the authenticated client caller about token
@@ -76,7 +79,8 @@ func (a *Accounts) tokenInfo(ctx context.Context, token string) (info TokenInfo,
 		return TokenInfo{}, false, nil
 	}
 	return TokenInfo{
-		TokenType: TokenTypeAccess,
+		TokenType: tokenTypeFor(c.JKT), // Bearer, or DPoP (RFC 9449 §6.2)
+		JKT:       c.JKT,
 		Subject:   c.Subject,
 		ClientID:  c.ClientID,
 		Scope:     c.Scope,
@@ -129,6 +133,7 @@ func (a *Accounts) introspectRefresh(ctx context.Context, familyID, token string
 	}
 	return TokenInfo{
 		TokenType: TokenTypeRefresh,
+		JKT:       rec.JKT,
 		Subject:   rec.UserID,
 		ClientID:  rec.ClientID,
 		Scope:     rec.Scope,

@@ -106,6 +106,13 @@ type Client struct {
 	CreatedAt    time.Time
 	JWKS         []byte
 	JWKSURI      string
+	// DPoP: every token request must carry a DPoP proof (SPEC §11).
+	DPoP bool
+	// PrevSecretHash is the keyed hash of the secret a rotation replaced;
+	// it authenticates the client while the clock is before
+	// PrevSecretExpiresAt, and never after (SEC-64). Empty when none.
+	PrevSecretHash      []byte
+	PrevSecretExpiresAt time.Time
 }
 
 // SigningKey is one JWS signing key. Rows are immutable once written: the
@@ -145,6 +152,10 @@ type RefreshToken struct {
 	IssuedAt        time.Time
 	ExpiresAt       time.Time // idle expiry of this token
 	FamilyExpiresAt time.Time // absolute expiry of the family
+	// JKT is the RFC 7638 thumbprint of the DPoP key the token is bound to
+	// (SPEC §11); "" when unbound. Using a bound token needs a proof from
+	// that key.
+	JKT string `json:",omitempty"`
 }
 
 // AuthCode is an OAuth2 authorization code (stored by hash, single use).

@@ -72,6 +72,11 @@ type ClientStore interface {
 	ListClientsByCreator(ctx context.Context, userID string) ([]Client, error)
 	// DeleteClient returns ErrNotFound.
 	DeleteClient(ctx context.Context, id string) error
+	// RotateClientSecret makes hash the client's secret hash and keeps the
+	// one it replaces as PrevSecretHash until prevExpiresAt, in one write,
+	// so two rotations never lose the secret in between. Returns
+	// ErrNotFound.
+	RotateClientSecret(ctx context.Context, id string, hash []byte, prevExpiresAt time.Time) error
 }
 
 // KeyStore keeps signing keys.

@@ -84,7 +84,12 @@ func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, provider.InvalidInput(msgLoginFieldsMiss))
 		return
 	}
-	pair, err := s.cfg.Accounts.Login(r.Context(), req.Email, req.Password)
+	jkt, err := s.firstPartyProof(r) // before the password: a bad proof costs no hash
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	pair, err := s.cfg.Accounts.LoginBound(r.Context(), req.Email, req.Password, jkt)
 	if err != nil {
 		writeError(w, r, s.log, s.loginError(err))
 		return
@@ -118,7 +123,12 @@ func (s *server) apiRefresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, provider.InvalidInput(msgRefreshTokenMiss))
 		return
 	}
-	pair, err := s.cfg.Accounts.Refresh(r.Context(), req.RefreshToken)
+	jkt, err := s.firstPartyProof(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	pair, err := s.cfg.Accounts.RefreshBound(r.Context(), req.RefreshToken, jkt)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"user-registry/keys"
+	"user-registry/provider"
 )
 
 // tokenVerifier checks a presented access token, revocation included.
@@ -45,15 +46,21 @@ func bearerToken(r *http.Request) (string, bool) {
 // unreachable revocation store gets 503 (fail closed, SEC-18).
 func (s *server) requireBearer(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tok, ok := bearerToken(r)
+		tok, dpop, ok := presentedToken(r)
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="user-registry"`)
 			writeError(w, r, s.log, errNoToken)
 			return
 		}
 		claims, err := s.tokens.VerifyAccess(r.Context(), tok, "")
+		if err == nil {
+			err = s.confirmPresentation(r, claims, tok, dpop) // SEC-63
+		}
 		if err != nil {
-			if errors.Is(err, keys.ErrInvalidToken) {
+			switch {
+			case errors.Is(err, provider.ErrDPoPBinding):
+				w.Header().Set("WWW-Authenticate", dpopChallenge)
+			case errors.Is(err, keys.ErrInvalidToken):
 				w.Header().Set("WWW-Authenticate", `Bearer realm="user-registry", error="invalid_token"`)
 				err = errBadToken
 			}

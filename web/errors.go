@@ -50,6 +50,8 @@ var errTable = []errorRow{
 	{oauth2errors.ErrInvalidScope, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid"},
 	{provider.ErrInvalidTarget, http.StatusBadRequest, "invalid_target", ""},
 	{provider.ErrInvalidGrant, http.StatusBadRequest, "invalid_grant", ""},
+	{provider.ErrInvalidDPoPProof, http.StatusBadRequest, "invalid_dpop_proof", ""}, // RFC 9449 §5
+	{provider.ErrDPoPBinding, http.StatusUnauthorized, "invalid_token", ""},         // RFC 9449 §7.1
 	{provider.ErrUnsupportedGrant, http.StatusBadRequest, "unsupported_grant_type", ""},
 	{oauth2errors.ErrUnsupportedGrantType, http.StatusBadRequest, "unsupported_grant_type", "The grant type is not supported"},
 	{oauth2errors.ErrInvalidGrant, http.StatusBadRequest, "invalid_grant", "The grant is invalid or expired"},

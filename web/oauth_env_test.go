@@ -13,6 +13,7 @@ import (
 
 	"user-registry/keys"
 	"user-registry/provider"
+	"user-registry/storage"
 	"user-registry/storage/sqlstore"
 )
 
@@ -25,11 +26,19 @@ func withClients(limit string) envOption {
 	return func(c *Config, _ *provider.AccountsConfig) {
 		db := c.DomainAdmin.Store.(*sqlstore.Store) // the env's database
 		c.Clients = provider.NewClients(db, db, c.Policy, c.Tokens.(*keys.Tokens), key, nil)
-		auth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: c.Clients, Limit: envLimiter(c, limit)})
+		// DPoP proofs' jti go to the env's ephemeral store (memory or Redis).
+		dpop, err := provider.NewDPoP(provider.DPoPDeps{Nonces: c.Ready["sessions"].(storage.NonceStore), Issuer: c.Issuer})
 		if err != nil {
 			panic(err)
 		}
-		c.ClientAuth = auth
+		auth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: c.Clients, Limit: envLimiter(c, limit), DPoP: dpop})
+		if err != nil {
+			panic(err)
+		}
+		c.ClientAuth, c.DPoP = auth, dpop
+		if c.SecretRotation, err = provider.NewSecretRotation(provider.SecretRotationDeps{Clients: c.Clients}); err != nil {
+			panic(err)
+		}
 	}
 }
 

@@ -36,14 +36,18 @@ func (g *codeGrants) serve(w http.ResponseWriter, r *http.Request, log *slog.Log
 		ctx = provider.WithRequestInfo(ctx, g.s.requestInfo(r, ""))
 	}
 	c, err := g.auth.Authenticate(ctx, req.client, provider.UseCodeGrant)
+	var jkt string
+	if err == nil {
+		jkt, err = g.auth.Bind(ctx, c, tokenEndpointProof(r, req.proof))
+	}
 	var out provider.CodeTokens
 	if err == nil {
 		if req.grantType == provider.GrantAuthorizationCode {
 			out, err = g.flow.Exchange(ctx, c, provider.CodeExchange{
-				Code: req.code, RedirectURI: req.redirectURI, CodeVerifier: req.codeVerifier,
+				Code: req.code, RedirectURI: req.redirectURI, CodeVerifier: req.codeVerifier, JKT: jkt,
 			})
 		} else {
-			out, err = g.flow.RefreshGrant(ctx, c, req.refreshToken, req.scope)
+			out, err = g.flow.RefreshGrant(ctx, c, req.refreshToken, req.scope, jkt)
 		}
 	}
 	if err != nil {
@@ -70,7 +74,7 @@ func writeCodeTokens(w http.ResponseWriter, t provider.CodeTokens) {
 	h.Set("Pragma", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	_ = json.NewEncoder(w).Encode(codeTokenResponse{
-		AccessToken: t.AccessToken, TokenType: "Bearer", ExpiresIn: t.ExpiresIn,
+		AccessToken: t.AccessToken, TokenType: t.TokenType, ExpiresIn: t.ExpiresIn,
 		RefreshToken: t.RefreshToken, IDToken: t.IDToken, Scope: t.Scope,
 	})
 }

@@ -22,6 +22,12 @@ type introspection struct {
 	JTI       string   `json:"jti,omitempty"`
 	IssuedAt  int64    `json:"iat"`
 	ExpiresAt int64    `json:"exp"`
+	Cnf       *cnf     `json:"cnf,omitempty"` // a DPoP-bound token's key (RFC 9449 §6.2)
+}
+
+// cnf is the confirmation claim of a DPoP-bound token.
+type cnf struct {
+	JKT string `json:"jkt"`
 }
 
 // inactiveBody is the whole answer for any token that is not active.
@@ -62,7 +68,12 @@ func (e *tokenInfoEndpoints) introspect(w http.ResponseWriter, r *http.Request) 
 		_, _ = w.Write([]byte(inactiveBody))
 		return
 	}
+	var bound *cnf
+	if info.JKT != "" {
+		bound = &cnf{info.JKT}
+	}
 	writeJSON(w, http.StatusOK, introspection{
+		Cnf:       bound,
 		Active:    true,
 		TokenType: info.TokenType,
 		Subject:   info.Subject,

@@ -18,7 +18,7 @@ func (s *server) routesTokenInfo(r *mux.Router) {
 	if s.cfg.Accounts == nil || s.tokens == nil {
 		return
 	}
-	r.Handle("/userinfo", &userinfoEndpoint{log: s.log, tokens: s.tokens, accounts: s.cfg.Accounts}).
+	r.Handle("/userinfo", &userinfoEndpoint{log: s.log, tokens: s.tokens, accounts: s.cfg.Accounts, confirm: s.confirmPresentation}).
 		Methods(http.MethodGet, http.MethodPost)
 	if s.cfg.ClientAuth == nil {
 		return

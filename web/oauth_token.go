@@ -24,6 +24,7 @@ type tokenRequest struct {
 	code, redirectURI, codeVerifier, refreshToken string
 	// the token-exchange grant (oauth_exchange.go).
 	exchange exchangeParams
+	proof    string // the DPoP header; "" for none (web/dpop.go)
 }
 
 // tokenEndpoint serves POST /oauth2/token and POST /authority-token.
@@ -50,7 +51,8 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = provider.InvalidRequest("grant_type is required")
 	case provider.GrantClientCredentials:
 		tok, err = e.auth.ClientCredentialsGrant(r.Context(), req.client,
-			provider.AuthorityRequest{Scope: req.scope, Domain: req.domain, Audience: req.audience})
+			provider.AuthorityRequest{Scope: req.scope, Domain: req.domain, Audience: req.audience,
+				Proof: tokenEndpointProof(r, req.proof)})
 	case provider.GrantAuthorizationCode, provider.GrantRefreshToken:
 		if e.grants != nil {
 			e.grants.serve(w, r, e.log, &req)
@@ -79,7 +81,13 @@ func writeTokenResponse(w http.ResponseWriter, t provider.AuthorityToken) {
 	b := make([]byte, 0, len(t.AccessToken)+len(t.Scope)+len(t.Domain)+96)
 	b = append(b, `{"access_token":"`...)
 	b = append(b, t.AccessToken...)
-	b = append(b, `","token_type":"Bearer","expires_in":`...)
+	b = append(b, `","token_type":"`...)
+	if t.TokenType == provider.TokenTypeDPoP {
+		b = append(b, provider.TokenTypeDPoP...)
+	} else {
+		b = append(b, provider.TokenTypeBearer...)
+	}
+	b = append(b, `","expires_in":`...)
 	b = strconv.AppendInt(b, int64(t.ExpiresIn.Seconds()), 10)
 	b = append(b, `,"scope":"`...)
 	b = append(b, t.Scope...)
@@ -185,7 +193,8 @@ func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 		return req, err
 	}
 	req.client = creds
-	return req, nil
+	req.proof, err = dpopHeader(r)
+	return req, err
 }
 
 // clientCredentials extracts the client credentials of a token,

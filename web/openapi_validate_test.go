@@ -81,6 +81,9 @@ func TestOpenAPIMatchesTheServer(t *testing.T) {
 	api.do(apiCall{method: "POST", path: "/oauth2/token", form: url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"nope"}},
 		basic: [2]string{clientID, clientSecret}, want: 400})
 	api.do(apiCall{method: "POST", path: "/oauth2/token", form: cc, basic: [2]string{"nobody", "nothing"}, want: 401})
+	api.do(apiCall{method: "POST", path: "/clients/{id}/secret", params: map[string]string{"id": clientID}, auth: bearer(access), body: `{"grace":"1h"}`, want: 200})
+	api.do(apiCall{method: "POST", path: "/clients/{id}/secret", params: map[string]string{"id": "nope"}, auth: bearer(access), want: 404})
+	api.do(apiCall{method: "POST", path: "/clients/{id}/secret", params: map[string]string{"id": clientID}, auth: bearer(access), body: `{"grace":"x"}`, want: 400})
 	api.do(apiCall{method: "DELETE", path: "/clients/{id}", params: map[string]string{"id": clientID}, auth: bearer(access), want: 204})
 	api.do(apiCall{method: "DELETE", path: "/clients/{id}", params: map[string]string{"id": clientID}, auth: bearer(access), want: 404})
 

@@ -25,6 +25,9 @@ func (s *server) routesOAuth(r *mux.Router) {
 		r.Handle("/clients", user(c.create)).Methods(http.MethodPost)
 		r.Handle("/clients", user(c.list)).Methods(http.MethodGet)
 		r.Handle("/clients/{id}", user(c.delete)).Methods(http.MethodDelete)
+		if s.cfg.SecretRotation != nil {
+			r.Handle("/clients/{id}/secret", user(c.rotateSecret)).Methods(http.MethodPost) // clients_secret.go
+		}
 	}
 	if s.cfg.ClientAuth == nil {
 		return

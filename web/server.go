@@ -74,6 +74,13 @@ type Config struct {
 	// AuditLog serves GET /admin/audit and the account page's recent
 	// activity; nil leaves both out.
 	AuditLog *provider.AuditLog
+	// DPoP verifies DPoP proofs at /login, /refresh and the resource
+	// endpoints (SPEC §11; the token endpoints use ClientAuth's); nil
+	// refuses every proof and every bound token.
+	DPoP *provider.DPoP
+	// SecretRotation rotates client secrets for POST /clients/{id}/secret;
+	// nil leaves the route out.
+	SecretRotation *provider.SecretRotation
 }
 
 // server holds the dependencies of the handlers.

@@ -18,10 +18,12 @@ type userinfoEndpoint struct {
 	log      *slog.Logger
 	tokens   tokenVerifier
 	accounts *provider.Accounts
+	// confirm checks a token's DPoP binding (server.confirmPresentation).
+	confirm func(r *http.Request, c keys.AccessClaims, tok string, dpop bool) error
 }
 
 func (e *userinfoEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	tok, ok := bearerToken(r)
+	tok, dpop, ok := presentedToken(r)
 	if !ok {
 		e.fail(w, r, errNoToken)
 		return
@@ -29,6 +31,9 @@ func (e *userinfoEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// VerifyAccess checks revocation (jti, sid, not-before): a revoked
 	// token is refused, and an unreachable store is a 503 (SEC-12, 18).
 	c, err := e.tokens.VerifyAccess(r.Context(), tok, "")
+	if err == nil {
+		err = e.confirm(r, c, tok, dpop) // SEC-63
+	}
 	if err != nil {
 		e.fail(w, r, err)
 		return
@@ -54,6 +59,8 @@ func (e *userinfoEndpoint) fail(w http.ResponseWriter, r *http.Request, err erro
 	switch {
 	case errors.Is(err, errNoToken):
 		h.Set("WWW-Authenticate", realm)
+	case errors.Is(err, provider.ErrDPoPBinding):
+		h.Set("WWW-Authenticate", dpopChallenge)
 	case errors.Is(err, keys.ErrInvalidToken), errors.Is(err, provider.ErrUnauthenticated):
 		err = errBadToken
 		h.Set("WWW-Authenticate", realm+`, error="invalid_token"`)

@@ -24,9 +24,10 @@ import (
 const clientsUsage = `Usage:
   user-registry clients create --domain D [--name N] [--scope S]... [--grant G]... [--redirect-uri U]...
                                [--audience A]... [--public] [--admin] [--domain-admin] [--trusted]
-                               [--jwks FILE | --jwks-uri URL] [flags]
+                               [--jwks FILE | --jwks-uri URL] [--dpop] [flags]
   user-registry clients list [--json] [flags]
   user-registry clients delete ID [flags]
+  user-registry clients rotate-secret ID [--grace 24h] [flags]
 
 Manages OAuth2 clients. create prints one JSON object with the client secret,
 which is shown this once (only a keyed hash of it is stored). Grants:
@@ -38,7 +39,10 @@ the client may ask tokens for; --trusted skips the consent page; --public makes
 a client without a secret (authorization code flow with PKCE only).
 --jwks FILE (a JWK Set of public keys) or --jwks-uri URL (https; fetched
 with a 5 s timeout, at most 64 KiB, cached up to 5 minutes) makes a
-private_key_jwt client: it has no secret and signs client assertions.`
+private_key_jwt client: it has no secret and signs client assertions. --dpop
+makes every token request of the client carry a DPoP proof (RFC 9449).
+rotate-secret prints a new secret, shown this once; the previous one keeps
+working for --grace (default 24h, 0 ends it at once, at most 720h).`
 
 // clientHMACInfo is the HKDF info string: the client-secret key is derived
 // from the key-encryption secret, so serve and the CLI agree on it without
@@ -90,6 +94,9 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	fs.BoolVar(&spec.Trusted, "trusted", false, "create: skip the consent page")
 	fs.StringVar(&jwksFile, "jwks", "", "create: file with the JWK Set of the client's public keys (private_key_jwt)")
 	fs.StringVar(&spec.JWKSURI, "jwks-uri", "", "create: https URL of the client's JWK Set (private_key_jwt)")
+	fs.BoolVar(&spec.DPoP, "dpop", false, "create: require a DPoP proof on every token request")
+	var grace string
+	fs.StringVar(&grace, "grace", "", "rotate-secret: how long the previous secret keeps working (default 24h)")
 	fs.BoolVar(&asJSON, "json", false, "list: as JSON")
 	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, clientsUsage)
 	if err != nil {
@@ -114,6 +121,10 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	case "delete":
 		if len(pos) != 2 {
 			return errors.New("clients delete needs exactly one ID")
+		}
+	case "rotate-secret":
+		if len(pos) != 2 {
+			return errors.New("clients rotate-secret needs exactly one ID")
 		}
 	default:
 		fmt.Fprintf(e.stderr, "unknown clients command %q\n\n%s\n", pos[0], clientsUsage)
@@ -143,6 +154,8 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	clients.SetAuditor(audit)
 
 	switch pos[0] {
+	case "rotate-secret":
+		return rotateSecret(ctx, clients, pos[1], grace, e)
 	case "create":
 		cl, sec, err := clients.Create(ctx, spec)
 		if err != nil {
@@ -218,4 +231,30 @@ func printClients(list []storage.Client, asJSON bool, e env) error {
 			strings.Join(c.Scopes, " "), c.CreatedAt.UTC().Format(time.RFC3339))
 	}
 	return tw.Flush()
+}
+
+// rotateSecret is `clients rotate-secret ID [--grace D]` (SPEC §11): it
+// prints {"client_id","client_secret","previous_secret_expires_at"}, the
+// body POST /clients/{id}/secret answers, for any client.
+func rotateSecret(ctx context.Context, clients *provider.Clients, id, grace string, e env) error {
+	d, err := web.ParseGrace(grace)
+	if err != nil {
+		return fmt.Errorf("--grace: %s", provider.Message(err))
+	}
+	rot, err := provider.NewSecretRotation(provider.SecretRotationDeps{Clients: clients})
+	if err != nil {
+		return err
+	}
+	ctx = provider.WithRequestInfo(ctx, provider.RequestInfo{Actor: provider.ActorCLI})
+	out, err := rot.Rotate(ctx, id, d)
+	if errors.Is(err, provider.ErrClientNotFound) {
+		return fmt.Errorf("no client %s", id)
+	}
+	if err != nil {
+		if msg := provider.Message(err); msg != "" {
+			return errors.New(msg)
+		}
+		return err
+	}
+	return json.NewEncoder(e.stdout).Encode(web.NewRotatedSecret(out))
 }

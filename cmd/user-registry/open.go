@@ -23,7 +23,7 @@ type ephemeral interface {
 	storage.SessionStore
 	storage.RefreshStore
 	storage.RevocationStore
-	storage.NonceStore
+	storage.NonceStore // DPoP proof jti, accepted once across nodes
 	Rate() storage.RateStore
 	Ping(ctx context.Context) error
 }

@@ -216,10 +216,18 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, fmt.Errorf("--limit-client: %w", err)
 	}
+	dpop, err := provider.NewDPoP(provider.DPoPDeps{Nonces: eph, Issuer: c.Issuer})
+	if err != nil {
+		return nil, nil, err
+	}
 	// One fetcher for --jwks-uri key sets and outside issuers (SEC-61).
 	fetcher := provider.NewFetcher(provider.FetcherDeps{})
 	clientAuth, err := provider.NewClientAuth(provider.ClientAuthDeps{Clients: clients, Limit: clientLimit,
-		Issuer: c.Issuer, Nonces: eph, Fetcher: fetcher, Audit: audit, Log: log})
+		Issuer: c.Issuer, Nonces: eph, Fetcher: fetcher, DPoP: dpop, Audit: audit, Log: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	rotation, err := provider.NewSecretRotation(provider.SecretRotationDeps{Clients: clients, Audit: audit})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -259,5 +267,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Audit:              audit,
 		AuditLog:           auditLog,
 		Federation:         federation,
+		DPoP:               dpop,
+		SecretRotation:     rotation,
 	}), func() { stopMail(); stopAudit() }, nil
 }

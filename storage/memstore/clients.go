@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"time"
 
 	"user-registry/storage"
 )
@@ -12,6 +13,7 @@ import (
 // through a value handed to or returned from the store.
 func cloneClient(c storage.Client) storage.Client {
 	c.SecretHash = slices.Clone(c.SecretHash)
+	c.PrevSecretHash = slices.Clone(c.PrevSecretHash)
 	c.GrantTypes = slices.Clone(c.GrantTypes)
 	c.Scopes = slices.Clone(c.Scopes)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
@@ -128,5 +130,20 @@ func (s *Store) DeleteKey(_ context.Context, kid string) error {
 	}
 	delete(s.keys, kid)
 	delete(s.generations, k.Generation)
+	return nil
+}
+
+// RotateClientSecret makes hash the secret hash of client id and keeps the
+// replaced one until prevExpiresAt. Returns storage.ErrNotFound.
+func (s *Store) RotateClientSecret(_ context.Context, id string, hash []byte, prevExpiresAt time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return storage.ErrNotFound
+	}
+	c.PrevSecretHash, c.PrevSecretExpiresAt = c.SecretHash, prevExpiresAt
+	c.SecretHash = slices.Clone(hash)
+	s.clients[id] = c
 	return nil
 }

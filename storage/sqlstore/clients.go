@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -28,6 +29,10 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 		CreatedAt:  c.CreatedAt,
 		JWKS:       c.JWKS,
 		JWKSURI:    c.JWKSURI,
+		DPoP:       c.DPoP,
+
+		PrevSecretHash:      c.PrevSecretHash,
+		PrevSecretExpiresAt: toNullTime(c.PrevSecretExpiresAt),
 	}
 	for _, f := range []struct {
 		dst *string
@@ -101,4 +106,23 @@ func (s *Store) listClients(q *gorm.DB) ([]storage.Client, error) {
 // DeleteClient returns storage.ErrNotFound for an unknown id.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return s.deleteWhere(ctx, "client", &clientRow{}, "id = ?", id)
+}
+
+// RotateClientSecret makes hash the secret hash of client id and moves the
+// replaced one to prev_secret_hash until prevExpiresAt, in one UPDATE: the
+// previous hash is the one stored at that instant, whatever a concurrent
+// rotation did before. prev_secret_hash is assigned first because MySQL
+// evaluates single-table assignments left to right (SQLite reads the old
+// row for all of them). Returns storage.ErrNotFound for an unknown id.
+func (s *Store) RotateClientSecret(ctx context.Context, id string, hash []byte, prevExpiresAt time.Time) error {
+	res := s.db.WithContext(ctx).Exec(
+		"UPDATE clients SET prev_secret_hash = secret_hash, prev_secret_expires_at = ?, secret_hash = ? WHERE id = ?",
+		toNullTime(prevExpiresAt), hash, id)
+	if res.Error != nil {
+		return fmt.Errorf("sqlstore: rotate client secret: %w", classify(res.Error))
+	}
+	if res.RowsAffected == 0 {
+		return storage.ErrNotFound
+	}
+	return nil
 }

@@ -65,6 +65,12 @@ type clientRow struct {
 	CreatedAt    time.Time `gorm:"not null;precision:6;index:ix_clients_created;autoCreateTime:false"`
 	JWKS         []byte    `gorm:"column:jwks"`
 	JWKSURI      string    `gorm:"column:jwks_uri;size:2048;not null;default:''"`
+	// DPoP and the previous secret (SPEC §11) have defaults for the same
+	// reason as CreatedBy: rows from before them read as "no DPoP
+	// required" and "no previous secret".
+	DPoP                bool       `gorm:"column:dpop;not null;default:false"`
+	PrevSecretHash      []byte     `gorm:"size:255"`
+	PrevSecretExpiresAt *time.Time `gorm:"precision:6"` // NULL when none (MySQL rejects zero dates)
 }
 
 func (clientRow) TableName() string { return "clients" }
@@ -125,6 +131,10 @@ func toClient(r clientRow) (storage.Client, error) {
 		CreatedAt:  r.CreatedAt.UTC(),
 		JWKS:       r.JWKS,
 		JWKSURI:    r.JWKSURI,
+		DPoP:       r.DPoP,
+
+		PrevSecretHash:      r.PrevSecretHash,
+		PrevSecretExpiresAt: fromNullTime(r.PrevSecretExpiresAt),
 	}
 	for _, f := range []struct {
 		dst *[]string
@@ -186,4 +196,14 @@ func fromNullTime(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// toNullTime stores a zero time as NULL, others in UTC to the microsecond
+// (the columns' precision), so what is written is what reads back.
+func toNullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
 }

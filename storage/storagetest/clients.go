@@ -17,6 +17,7 @@ import (
 func recClient(t *testing.T, what string, got, want storage.Client) {
 	t.Helper()
 	recTime(t, what+".CreatedAt", got.CreatedAt, want.CreatedAt)
+	recTime(t, what+".PrevSecretExpiresAt", got.PrevSecretExpiresAt, want.PrevSecretExpiresAt)
 	same := got.ID == want.ID && got.Domain == want.Domain && got.Name == want.Name &&
 		bytes.Equal(got.SecretHash, want.SecretHash) &&
 		slices.Equal(got.GrantTypes, want.GrantTypes) &&
@@ -25,7 +26,9 @@ func recClient(t *testing.T, what string, got, want storage.Client) {
 		slices.Equal(got.Audiences, want.Audiences) &&
 		got.Public == want.Public && got.Admin == want.Admin && got.Trusted == want.Trusted &&
 		got.CreatedBy == want.CreatedBy &&
-		bytes.Equal(got.JWKS, want.JWKS) && got.JWKSURI == want.JWKSURI
+		bytes.Equal(got.JWKS, want.JWKS) && got.JWKSURI == want.JWKSURI &&
+		got.DPoP == want.DPoP &&
+		bytes.Equal(got.PrevSecretHash, want.PrevSecretHash)
 	if !same {
 		t.Errorf("%s:\n got  %+v\n want %+v", what, got, want)
 	}
@@ -62,7 +65,7 @@ func testClients(t *testing.T, s Stores) {
 		},
 		{
 			ID: "admin-cli", SecretHash: []byte("hash"), Domain: "b.example", Name: "Admin",
-			GrantTypes: []string{"client_credentials"}, Scopes: []string{}, Admin: true,
+			GrantTypes: []string{"client_credentials"}, Scopes: []string{}, Admin: true, DPoP: true,
 			CreatedAt: now.Add(time.Second),
 		},
 		{

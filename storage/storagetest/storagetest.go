@@ -77,6 +77,7 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 		{"client-keys", testClientKeys, func(s Stores) bool { return s.Clients != nil }},
 		{"nonces", testNonces, func(s Stores) bool { return s.Nonces != nil }},
 		{"federation", testFederation, func(s Stores) bool { return s.Federation != nil }},
+		{"client-secret-rotation", testClientSecretRotation, func(s Stores) bool { return s.Clients != nil }},
 	}
 	for _, g := range auditGroups {
 		groups = append(groups, struct {

@@ -24,6 +24,17 @@ type peer struct {
 	tgt  vegeta.Target
 	pid  int
 	note string // set when the peer could not be set up
+	// targeter, when set, makes each request (DPoP: a fresh proof each,
+	// dpop.go); nil replays tgt.
+	targeter vegeta.Targeter
+}
+
+// requests is the peer's targeter.
+func (p peer) requests() vegeta.Targeter {
+	if p.targeter != nil {
+		return p.targeter
+	}
+	return vegeta.NewStaticTargeter(p.tgt)
 }
 
 // runBackend starts our server on one backend and runs (a)-(d) against it.
@@ -91,6 +102,9 @@ func runBackend(ctx context.Context, o options, b bins, tmp, name string) *backe
 	compare(ctx, o, rep, "tokens", oursTok, peer{name: "stock", tgt: tokenTgt(stock.addr), pid: stock.pid()})
 	// (a') the secretless ways next to the secret one (machine.go).
 	machineScenarios(ctx, o, rep, b.ours, be, ours.addr, ours.pid(), oursTok)
+	secretTok := oursTok
+	secretTok.name = "secret"
+	compare(ctx, o, rep, "dpop", dpopTokenPeer(tokenTgt(ours.addr), ours.pid()), secretTok) // dpop.go
 
 	// (b) JWKS: ours vs a plain handler replaying our exact response.
 	jwksTgt := func(addr string) vegeta.Target {
@@ -133,7 +147,7 @@ func compare(ctx context.Context, o options, rep *backendReport, scenario string
 	for i, p := range peers {
 		live[i] = p.note == "" && preflight(ctx, &peers[i])
 		if live[i] && o.warmup > 0 {
-			attack(ctx, p.tgt, o.workers, o.warmup, 0)
+			attackTargeter(ctx, p.requests(), o.workers, o.warmup, 0)
 		}
 	}
 	for r := 0; r < o.rounds && ctx.Err() == nil; r++ {
@@ -141,7 +155,7 @@ func compare(ctx context.Context, o options, rep *backendReport, scenario string
 			if !live[i] {
 				continue
 			}
-			st := attack(ctx, p.tgt, o.workers, o.duration, p.pid)
+			st := attackTargeter(ctx, p.requests(), o.workers, o.duration, p.pid)
 			fmt.Printf("  %-6s %-5s round %d: %8.0f req/s  p50 %-8s p99 %-8s non-2xx %d  server CPU %.1f µs/req\n",
 				scenario, p.name, r+1, st.ReqPerSec, ms(st.P50), ms(st.P99), st.Non2xx, us(st.CPUPerReq))
 			runs[i] = append(runs[i], st)
