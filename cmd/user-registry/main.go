@@ -39,9 +39,11 @@ Run "user-registry COMMAND --help" for the flags of a command.`
 
 func main() {
 	tuneGC(os.LookupEnv)
+	stopProfile := startCPUProfile(os.LookupEnv)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], env{stdout: os.Stdout, stderr: os.Stderr, lookupEnv: os.LookupEnv})
 	stop()
+	stopProfile()
 	os.Exit(code)
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	vegeta "github.com/tsenart/vegeta/v12/lib"
@@ -16,18 +17,22 @@ type runStats struct {
 	P50, P99  time.Duration // over all responses
 	Requests  uint64
 	Non2xx    uint64 // includes transport errors (status 0)
-	RSSMiB    float64
+	RSSMiB    float64       // peak resident set (VmHWM) during the run, max over the server processes
+	// LifetimePeak: VmHWM could not be reset, RSSMiB is the process's peak so far.
+	LifetimePeak bool
 	CPUPerReq time.Duration // server CPU (user+sys) per response
 	FirstErr  string        // first non-2xx status or transport error, for the notes
 	Rounds    []float64     // req/s of each round, in order (set by median)
 }
 
-// attack drives tgt in vegeta's max-rate mode: Rate{Freq: 0} means "no
+// attack drives the targets (round-robin when there are several: the
+// two-node scenario) in vegeta's max-rate mode: Rate{Freq: 0} means "no
 // pacing", and Workers == MaxWorkers fixes the pool, so this is a closed
 // loop of exactly `workers` in-flight requests (one keep-alive connection
-// each) for `dur`. A constant rate would measure latency at a chosen load,
-// not the maximum throughput we want to compare.
-func attack(ctx context.Context, tgt vegeta.Target, workers int, dur time.Duration, pid int) runStats {
+// each per host) for `dur`. A constant rate would measure latency at a
+// chosen load, not the maximum throughput we want to compare. The server
+// figures (CPU, peak RSS) are summed resp. maxed over pids.
+func attack(ctx context.Context, tgts []vegeta.Target, workers int, dur time.Duration, pids []int) runStats {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
 		MaxIdleConnsPerHost: workers,
@@ -43,18 +48,19 @@ func attack(ctx context.Context, tgt vegeta.Target, workers int, dur time.Durati
 		vegeta.MaxWorkers(uint64(workers)),
 		vegeta.Redirects(vegeta.NoFollow),
 	)
-	var rss *rssSampler
+	var st runStats
 	var cpu0 time.Duration
-	if pid > 0 {
-		rss = sampleRSS(pid)
-		cpu0 = procCPU(pid)
+	for _, pid := range pids {
+		if !resetPeakRSS(pid) {
+			st.LifetimePeak = true
+		}
+		cpu0 += procCPU(pid)
 	}
 	var m vegeta.Metrics
-	var st runStats
 	var ok uint64
 	// The results channel closes when the duration is over (or on Stop), so
 	// this loop is bounded by dur plus the 10 s request timeout.
-	for res := range atk.Attack(vegeta.NewStaticTargeter(tgt), vegeta.Rate{Freq: 0}, dur, "bench") {
+	for res := range atk.Attack(roundRobin(tgts), vegeta.Rate{Freq: 0}, dur, "bench") {
 		if ctx.Err() != nil {
 			atk.Stop()
 		}
@@ -72,11 +78,13 @@ func attack(ctx context.Context, tgt vegeta.Target, workers int, dur time.Durati
 		}
 	}
 	m.Close()
-	if rss != nil {
-		st.RSSMiB = rss.stop()
-		if m.Requests > 0 {
-			st.CPUPerReq = (procCPU(pid) - cpu0) / time.Duration(m.Requests)
-		}
+	var cpu1 time.Duration
+	for _, pid := range pids {
+		cpu1 += procCPU(pid)
+		st.RSSMiB = max(st.RSSMiB, peakRSSMiB(pid))
+	}
+	if m.Requests > 0 && len(pids) > 0 {
+		st.CPUPerReq = (cpu1 - cpu0) / time.Duration(m.Requests)
 	}
 	st.Requests = m.Requests
 	st.P50, st.P99 = m.Latencies.P50, m.Latencies.P99
@@ -84,6 +92,19 @@ func attack(ctx context.Context, tgt vegeta.Target, workers int, dur time.Durati
 		st.ReqPerSec = float64(ok) / wall.Seconds()
 	}
 	return st
+}
+
+// roundRobin hands out the targets in turn; with one target it is vegeta's
+// static targeter.
+func roundRobin(tgts []vegeta.Target) vegeta.Targeter {
+	if len(tgts) == 1 {
+		return vegeta.NewStaticTargeter(tgts[0])
+	}
+	var n atomic.Uint64
+	return func(t *vegeta.Target) error {
+		*t = tgts[(n.Add(1)-1)%uint64(len(tgts))]
+		return nil
+	}
 }
 
 // median of several runs of one target: the median of each figure taken
@@ -115,6 +136,7 @@ func median(runs []runStats) runStats {
 		out.Requests += r.Requests
 		out.Non2xx += r.Non2xx
 		out.RSSMiB = max(out.RSSMiB, r.RSSMiB)
+		out.LifetimePeak = out.LifetimePeak || r.LifetimePeak
 		if out.FirstErr == "" {
 			out.FirstErr = r.FirstErr
 		}
