@@ -16,13 +16,13 @@ type runStats struct {
 	ReqPerSec float64       // 2xx responses per second of wall time
 	P50, P99  time.Duration // over all responses
 	Requests  uint64
-	Non2xx    uint64 // includes transport errors (status 0)
-	RSSMiB    float64       // peak resident set (VmHWM) during the run, max over the server processes
+	Non2xx    uint64  // includes transport errors (status 0)
+	RSSMiB    float64 // peak resident set (VmHWM) during the run, max over the server processes
 	// LifetimePeak: VmHWM could not be reset, RSSMiB is the process's peak so far.
 	LifetimePeak bool
-	CPUPerReq time.Duration // server CPU (user+sys) per response
-	FirstErr  string        // first non-2xx status or transport error, for the notes
-	Rounds    []float64     // req/s of each round, in order (set by median)
+	CPUPerReq    time.Duration // server CPU (user+sys) per response
+	FirstErr     string        // first non-2xx status or transport error, for the notes
+	Rounds       []float64     // req/s of each round, in order (set by median)
 }
 
 // attack drives the targets (round-robin when there are several: the

@@ -20,11 +20,11 @@ type row struct {
 
 // backendReport is everything measured for one backend.
 type backendReport struct {
-	Name    string
-	Note    string // whole backend skipped
-	Rows    []row
-	Bound   float64  // argon2id hashes/s on all cores, same run as login
-	Limit   memLimit // our server's soft memory limit, from its /metrics
+	Name  string
+	Note  string // whole backend skipped
+	Rows  []row
+	Bound float64  // argon2id hashes/s on all cores, same run as login
+	Limit memLimit // our server's soft memory limit, from its /metrics
 }
 
 func (b *backendReport) find(scenario, target string) *row {
