@@ -23,7 +23,8 @@ var hotPaths = []string{
 }
 
 // hotMethods are the methods the shortcut is taken for; any other goes
-// through the router (which answers 405 in each path's own shape).
+// through the router. A method a path does not serve is in the table too,
+// with the path's wrong-method handler, as the router would dispatch it.
 var hotMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost}
 
 // hotRoute is what the router would dispatch one hot path to, by method.
@@ -57,7 +58,7 @@ func newFront(log *slog.Logger, m *metrics, overHTTPS func(*http.Request) bool, 
 			}
 			var match mux.RouteMatch
 			if !router.Match(req, &match) || match.MatchErr != nil || match.Route == nil || len(match.Vars) > 0 {
-				continue // not served, or not for this method: the router answers
+				continue // left to the router
 			}
 			label, err := match.Route.GetPathTemplate()
 			if err != nil || label != p {

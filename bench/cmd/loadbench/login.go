@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -26,20 +27,25 @@ func loginVsBound(ctx context.Context, o options, rep *backendReport, login peer
 		rep.Rows = append(rep.Rows, row{Scenario: "login", Target: "ours", Note: login.note})
 		return
 	}
-	before := argonBound(ctx, o.loginDuration/2)
+	before, cpu1 := argonBound(ctx, o.loginDuration/2)
 	st := attack(ctx, login.tgts, o.loginWorkers, o.loginDuration, login.pids)
-	after := argonBound(ctx, o.loginDuration/2)
+	after, cpu2 := argonBound(ctx, o.loginDuration/2)
 	printRound("login", "ours", 1, st)
-	fmt.Printf("  %-9s %-7s before %.1f, after %.1f hashes/s on %d cores\n", "login", "bound", before, after, runtime.NumCPU())
+	fmt.Printf("  %-9s %-7s before %.1f, after %.1f hashes/s on %d cores; CPU %.0f, %.0f µs/hash\n",
+		"login", "bound", before, after, runtime.NumCPU(), us(cpu1), us(cpu2))
 	st.Rounds = []float64{st.ReqPerSec}
 	rep.Rows = append(rep.Rows, row{Scenario: "login", Target: "ours", Stats: st})
 	rep.Bound = (before + after) / 2
+	rep.BoundCPU = (cpu1 + cpu2) / 2
 }
 
 // argonBound runs one argon2id hash loop per core for d and returns the
 // completed hashes per second (a hash still running at the deadline is
-// finished and counted, with its time).
-func argonBound(ctx context.Context, d time.Duration) float64 {
+// finished and counted, with its time) and the CPU time per hash of this
+// process (nothing else of it runs meanwhile): unlike the rate, the CPU
+// per hash hardly moves with other load on the machine.
+func argonBound(ctx context.Context, d time.Duration) (float64, time.Duration) {
+	cpu0 := selfCPU()
 	p := provider.DefaultArgon2Params()
 	pw, salt := []byte(benchPassword), make([]byte, p.SaltLen)
 	var n atomic.Int64
@@ -55,5 +61,18 @@ func argonBound(ctx context.Context, d time.Duration) float64 {
 		})
 	}
 	wg.Wait()
-	return float64(n.Load()) / time.Since(start).Seconds()
+	rate := float64(n.Load()) / time.Since(start).Seconds()
+	if n.Load() == 0 {
+		return rate, 0
+	}
+	return rate, (selfCPU() - cpu0) / time.Duration(n.Load())
+}
+
+// selfCPU is the user+system CPU time this process has used.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
