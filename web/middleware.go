@@ -15,22 +15,6 @@ import (
 // whole registrable domain that only the operator can make.
 const hsts = "max-age=31536000; includeSubDomains"
 
-// securityHeaders sets the headers every response carries (SEC-41).
-// Referrer-Policy is same-origin: under no-referrer browsers send
-// "Origin: null" on form posts, which would defeat the CSRF origin check.
-// Strict-Transport-Security goes only on responses that reach the browser
-// over HTTPS, as overHTTPS decides (the session cookie's rule): on plain
-// http browsers ignore it, and a peer that is not a trusted proxy cannot
-// earn it with X-Forwarded-Proto.
-func securityHeaders(overHTTPS func(*http.Request) bool) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			setSecurityHeaders(w.Header(), overHTTPS(r))
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
 // The security headers' values, built once. Header.Set would allocate a
 // fresh one-element slice per header and response; every response shares
 // these instead. That is safe because nothing edits a header value in
@@ -47,8 +31,14 @@ var (
 	hdrNoCache = []string{"no-cache"}
 )
 
-// setSecurityHeaders writes the headers of securityHeaders into h; the
-// keys are in canonical form already.
+// setSecurityHeaders sets the headers every response carries (SEC-41);
+// front and serveLogged call it for every request. Referrer-Policy is
+// same-origin: under no-referrer browsers send "Origin: null" on form
+// posts, which would defeat the CSRF origin check.
+// Strict-Transport-Security goes only on responses that reach the browser
+// over HTTPS (https, from the session cookie's rule, pageSecure): on plain
+// http browsers ignore it, and a peer that is not a trusted proxy cannot
+// earn it with X-Forwarded-Proto. The keys are in canonical form already.
 func setSecurityHeaders(h http.Header, https bool) {
 	h["X-Content-Type-Options"] = hdrNosniff
 	h["Referrer-Policy"] = hdrSameOrigin
@@ -102,7 +92,7 @@ func recoverAndLog(log *slog.Logger, m *metrics) func(http.Handler) http.Handler
 
 // serveLogged is recoverAndLog for one request whose route label is (or,
 // once next has run, will be) *route; nil or empty means "other". With
-// overHTTPS it also sets the security headers (securityHeaders) before
+// overHTTPS it also sets the security headers (setSecurityHeaders) before
 // next runs. Nothing of the log line is built unless it is written: only
 // debug logging or a 5xx writes it.
 func serveLogged(log *slog.Logger, m *metrics, overHTTPS func(*http.Request) bool,
