@@ -243,8 +243,8 @@ func preflight(ctx context.Context, p *peer) bool {
 	return true
 }
 
-// startPlain records our response at path and starts loadbench itself in
-// --serve-static mode to replay it.
+// startPlain records our response at path (body and headers) and starts
+// loadbench itself in --serve-static mode to replay it.
 func startPlain(ctx context.Context, self, tmp, label, base, path string) (*proc, error) {
 	code, hdr, body, err := do(ctx, http.MethodGet, base+path, nil, nil)
 	if err != nil {
@@ -254,9 +254,12 @@ func startPlain(ctx context.Context, self, tmp, label, base, path string) (*proc
 		return nil, fmt.Errorf("our %s answered %d", path, code)
 	}
 	spec := staticSpec{Path: path, Body: body, Headers: map[string]string{}}
-	for _, k := range []string{"Content-Type", "Cache-Control", "Etag"} {
-		if v := hdr.Get(k); v != "" {
-			spec.Headers[k] = v
+	// Every header of ours but those net/http writes itself: the peer
+	// sends the same bytes (security headers included), so the comparison
+	// is of the serving path, not of the header count.
+	for k := range hdr {
+		if k != "Date" && k != "Content-Length" {
+			spec.Headers[k] = hdr.Get(k)
 		}
 	}
 	b, _ := json.Marshal(spec)
