@@ -15,26 +15,37 @@ import (
 // whole registrable domain that only the operator can make.
 const hsts = "max-age=31536000; includeSubDomains"
 
-// securityHeaders sets the headers every response carries (SEC-41).
-// Referrer-Policy is same-origin: under no-referrer browsers send
-// "Origin: null" on form posts, which would defeat the CSRF origin check.
+// The security headers' values, built once. Header.Set would allocate a
+// fresh one-element slice per header and response; every response shares
+// these instead. That is safe because nothing edits a header value in
+// place: Set replaces the slice and Add appends, which copies a full slice.
+var (
+	hdrNosniff    = []string{"nosniff"}
+	hdrSameOrigin = []string{"same-origin"}
+	hdrDeny       = []string{"DENY"}
+	hdrCSP        = []string{"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}
+	hdrHSTS       = []string{hsts}
+
+	hdrJSON    = []string{"application/json"}
+	hdrNoStore = []string{"no-store"}
+	hdrNoCache = []string{"no-cache"}
+)
+
+// setSecurityHeaders sets the headers every response carries (SEC-41);
+// front and serveLogged call it for every request. Referrer-Policy is
+// same-origin: under no-referrer browsers send "Origin: null" on form
+// posts, which would defeat the CSRF origin check.
 // Strict-Transport-Security goes only on responses that reach the browser
-// over HTTPS, as overHTTPS decides (the session cookie's rule): on plain
+// over HTTPS (https, from the session cookie's rule, pageSecure): on plain
 // http browsers ignore it, and a peer that is not a trusted proxy cannot
-// earn it with X-Forwarded-Proto.
-func securityHeaders(overHTTPS func(*http.Request) bool) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			h := w.Header()
-			h.Set("X-Content-Type-Options", "nosniff")
-			h.Set("Referrer-Policy", "same-origin")
-			h.Set("X-Frame-Options", "DENY")
-			h.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-			if overHTTPS(r) {
-				h.Set("Strict-Transport-Security", hsts)
-			}
-			next.ServeHTTP(w, r)
-		})
+// earn it with X-Forwarded-Proto. The keys are in canonical form already.
+func setSecurityHeaders(h http.Header, https bool) {
+	h["X-Content-Type-Options"] = hdrNosniff
+	h["Referrer-Policy"] = hdrSameOrigin
+	h["X-Frame-Options"] = hdrDeny
+	h["Content-Security-Policy"] = hdrCSP
+	if https {
+		h["Strict-Transport-Security"] = hdrHSTS
 	}
 }
 
@@ -68,27 +79,47 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // recoverAndLog turns a panic into a generic 500 (never a stack trace to
 // the client), and logs one line per request. Only the path is logged:
-// query strings may carry codes or tokens (SEC-43).
+// query strings may carry codes or tokens (SEC-43). The route label for
+// the metrics is the slot in the request context (withRouteSlot).
 func recoverAndLog(log *slog.Logger, m *metrics) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
-			defer func() {
-				if v := recover(); v != nil {
-					log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
-					if sw.status == 0 {
-						writeJSON(sw, http.StatusInternalServerError, message{"Internal server error"})
-					}
-				}
-				m.observe(r, sw.status, time.Since(start))
-				if log.Enabled(r.Context(), slog.LevelDebug) || sw.status >= 500 {
-					log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-						slog.String("method", r.Method), slog.String("path", r.URL.Path),
-						slog.Int("status", sw.status), slog.Duration("took", time.Since(start)))
-				}
-			}()
-			next.ServeHTTP(sw, r)
+			route, _ := r.Context().Value(routeKey{}).(*string)
+			serveLogged(log, m, nil, w, r, route, next)
 		})
 	}
+}
+
+// serveLogged is recoverAndLog for one request whose route label is (or,
+// once next has run, will be) *route; nil or empty means "other". With
+// overHTTPS it also sets the security headers (setSecurityHeaders) before
+// next runs. Nothing of the log line is built unless it is written: only
+// debug logging or a 5xx writes it.
+func serveLogged(log *slog.Logger, m *metrics, overHTTPS func(*http.Request) bool,
+	w http.ResponseWriter, r *http.Request, route *string, next http.Handler) {
+	if overHTTPS != nil {
+		setSecurityHeaders(w.Header(), overHTTPS(r))
+	}
+	start := time.Now()
+	sw := &statusWriter{ResponseWriter: w}
+	defer func() {
+		if v := recover(); v != nil {
+			log.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
+			if sw.status == 0 {
+				writeJSON(sw, http.StatusInternalServerError, message{"Internal server error"})
+			}
+		}
+		took := time.Since(start)
+		label := "other"
+		if route != nil && *route != "" {
+			label = *route
+		}
+		m.observe(label, sw.status, took)
+		if sw.status >= 500 || log.Enabled(r.Context(), slog.LevelDebug) {
+			log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method), slog.String("path", r.URL.Path),
+				slog.Int("status", sw.status), slog.Duration("took", took))
+		}
+	}()
+	next.ServeHTTP(sw, r)
 }

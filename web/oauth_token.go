@@ -95,9 +95,9 @@ func writeTokenResponse(w http.ResponseWriter, t provider.AuthorityToken) {
 	b = append(b, t.Domain...)
 	b = append(b, "\"}\n"...)
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
+	h["Content-Type"] = hdrJSON // shared values: see setSecurityHeaders
+	h["Cache-Control"] = hdrNoStore
+	h["Pragma"] = hdrNoCache
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }
@@ -116,6 +116,8 @@ type authorityJSON struct {
 	ClientAssertion     string `json:"client_assertion"`
 }
 
+const formMediaType = "application/x-www-form-urlencoded"
+
 // maxFormBody bounds a token request body like a JSON body (SEC-36).
 const maxFormBody = maxJSONBody
 
@@ -125,7 +127,10 @@ func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 	var req tokenRequest
 	var bodyID, bodySecret, assertType, assertion string
 	ct := r.Header.Get("Content-Type")
-	mt, _, _ := mime.ParseMediaType(ct)
+	mt := ct
+	if ct != formMediaType { // the common case needs no parsing
+		mt, _, _ = mime.ParseMediaType(ct)
+	}
 	switch {
 	case mt == "application/json" && allowJSON:
 		var j authorityJSON
@@ -140,7 +145,7 @@ func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 				req.audience = append(req.audience, a)
 			}
 		}
-	case mt == "application/x-www-form-urlencoded" || (ct == "" && r.ContentLength <= 0):
+	case mt == formMediaType || (ct == "" && r.ContentLength <= 0):
 		body, err := io.ReadAll(io.LimitReader(r.Body, maxFormBody+1))
 		if err != nil {
 			return req, provider.InvalidRequest("Unreadable request body")

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -128,18 +127,9 @@ func New(cfg Config) http.Handler {
 	s.routesAudit(r)    // GET /admin/audit (admin_audit.go)
 	methodFallbacks(r, func(w http.ResponseWriter, r *http.Request) { writeError(w, r, s.log, errMethod) })
 
-	var h http.Handler = r
-	h = securityHeaders(s.pageSecure)(h)
-	h = recoverAndLog(s.log, s.metrics)(h)
-	return withRouteSlot(h)
-}
-
-// withRouteSlot gives the inner router a place to record the matched route
-// template for the outer logging/metrics middleware.
-func withRouteSlot(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), routeKey{}, new(string))))
-	})
+	// Logging, metrics, recovery and security headers around the router,
+	// with a shortcut past it for the hot paths (hotpath.go).
+	return newFront(s.log, s.metrics, s.pageSecure, r)
 }
 
 func routeLabel(next http.Handler) http.Handler {

@@ -19,7 +19,7 @@ const (
 // pageSecure reports whether the browser reached us over HTTPS: we terminate
 // TLS (Config.TLS or r.TLS), or a trusted proxy (Config.TrustedProxies, the
 // socket peer) says X-Forwarded-Proto: https. Untrusted peers cannot turn
-// it on (or off) with the header. It also decides HSTS (securityHeaders).
+// it on (or off) with the header. It also decides HSTS (setSecurityHeaders).
 func (s *server) pageSecure(r *http.Request) bool {
 	if s.cfg.TLS || r.TLS != nil {
 		return true

@@ -23,7 +23,7 @@ import (
 // dpopTokenPeer is the DPoP peer: tgt, the secret request, with a proof
 // for tgt.URL added per request (the server's issuer is that URL's base).
 func dpopTokenPeer(tgt vegeta.Target, pid int) peer {
-	p := peer{name: "dpop", tgt: tgt, pid: pid}
+	p := onePeer("dpop", tgt, pid)
 	ec, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		p.note = err.Error()
@@ -34,7 +34,7 @@ func dpopTokenPeer(tgt vegeta.Target, pid int) peer {
 		p.note = err.Error()
 		return p
 	}
-	p.targeter = func(t *vegeta.Target) error {
+	p.gen = func(t *vegeta.Target) error {
 		proof, err := s.Proof(http.MethodPost, tgt.URL, "", time.Now())
 		if err != nil {
 			return err
@@ -45,7 +45,7 @@ func dpopTokenPeer(tgt vegeta.Target, pid int) peer {
 		return nil
 	}
 	// The preflight request carries a proof of its own too.
-	if err := p.targeter(&p.tgt); err != nil {
+	if err := p.gen(&p.tgts[0]); err != nil {
 		p.note = err.Error()
 	}
 	return p

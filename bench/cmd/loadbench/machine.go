@@ -230,15 +230,15 @@ func machineScenarios(ctx context.Context, o options, rep *backendReport, bin st
 		tg       func() vegeta.Targeter
 		first    vegeta.Target
 	}{
-		{"tokens-secret", func() vegeta.Targeter { return vegeta.NewStaticTargeter(secret.tgt) }, secret.tgt},
+		{"tokens-secret", func() vegeta.Targeter { return vegeta.NewStaticTargeter(secret.tgts[0]) }, secret.tgts[0]},
 		{"tokens-pkjwt", func() vegeta.Targeter { return pool.targeter(base + "/oauth2/token") }, vegeta.Target{}},
 		{"tokens-exchange", func() vegeta.Targeter { return vegeta.NewStaticTargeter(exchange) }, exchange},
 	}
 	runs := make([][]runStats, len(peers))
 	for i, p := range peers {
-		pre := peer{name: "ours", tgt: p.first}
+		pre := onePeer("ours", p.first, pid)
 		if p.scenario == "tokens-pkjwt" {
-			_ = pool.targeter(base + "/oauth2/token")(&pre.tgt)
+			_ = pool.targeter(base + "/oauth2/token")(&pre.tgts[0])
 		}
 		if !preflight(ctx, &pre) {
 			rep.Rows = append(rep.Rows, row{Scenario: p.scenario, Target: "ours", Note: pre.note})

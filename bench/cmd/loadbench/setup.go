@@ -24,6 +24,9 @@ import (
 type backend struct {
 	name string
 	args []string // --db/--redis/--key-secret, shared by serve and clients create
+	// shared: the stores are outside the process, so a second node can
+	// serve the same data (the two-node scenario).
+	shared bool
 }
 
 // prepareRedisBackend checks that MySQL and Redis answer on loopback, starts
@@ -80,7 +83,7 @@ func prepareRedisBackend(ctx context.Context, mysqlURL, redisURL string) (*backe
 
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	return &backend{name: "redis", args: []string{
+	return &backend{name: "redis", shared: true, args: []string{
 		"--db", mysqlURL, "--redis", redisURL,
 		"--key-secret", base64.StdEncoding.EncodeToString(secret),
 	}}, ""
