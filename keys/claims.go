@@ -25,19 +25,23 @@ var (
 // leave the user fields empty. The token service fills Issuer, JTI and the
 // times when minting.
 type AccessClaims struct {
-	Issuer      string    `json:"iss"`
-	Subject     string    `json:"sub"`
-	Audience    []string  `json:"aud"`
-	ClientID    string    `json:"client_id"`
-	Scope       string    `json:"scope"`
-	Email       string    `json:"email,omitempty"`
-	Domain      string    `json:"domain,omitempty"`
-	IsActivated *bool     `json:"is_activated,omitempty"`
-	SID         string    `json:"sid,omitempty"`
-	JTI         string    `json:"jti"`
-	IssuedAt    time.Time `json:"-"`
-	NotBefore   time.Time `json:"-"`
-	ExpiresAt   time.Time `json:"-"`
+	Issuer      string   `json:"iss"`
+	Subject     string   `json:"sub"`
+	Audience    []string `json:"aud"`
+	ClientID    string   `json:"client_id"`
+	Scope       string   `json:"scope"`
+	Email       string   `json:"email,omitempty"`
+	Domain      string   `json:"domain,omitempty"`
+	IsActivated *bool    `json:"is_activated,omitempty"`
+	SID         string   `json:"sid,omitempty"`
+	// AMR and ACR say how the user signed in (RFC 8176, SPEC §10): set on
+	// user tokens only; authority tokens carry neither.
+	AMR       []string  `json:"amr,omitempty"`
+	ACR       string    `json:"acr,omitempty"`
+	JTI       string    `json:"jti"`
+	IssuedAt  time.Time `json:"-"`
+	NotBefore time.Time `json:"-"`
+	ExpiresAt time.Time `json:"-"`
 
 	// JKT binds the token to a DPoP key (RFC 9449 §6.1): encoded as
 	// "cnf":{"jkt":…}, the key's RFC 7638 thumbprint. "" when unbound.
@@ -54,6 +58,8 @@ type IDClaims struct {
 	Email         string    `json:"email,omitempty"`
 	EmailVerified *bool     `json:"email_verified,omitempty"`
 	SID           string    `json:"sid,omitempty"`
+	AMR           []string  `json:"amr,omitempty"`
+	ACR           string    `json:"acr,omitempty"`
 	AuthTime      time.Time `json:"-"`
 	IssuedAt      time.Time `json:"-"`
 	ExpiresAt     time.Time `json:"-"`

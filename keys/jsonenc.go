@@ -86,3 +86,21 @@ func appendBool(b []byte, name string, v bool) []byte {
 	b = append(b, '"', ':')
 	return strconv.AppendBool(b, v)
 }
+
+// appendAuthn appends "amr" (an array) and "acr" when set.
+func appendAuthn(b []byte, amr []string, acr string) []byte {
+	if len(amr) > 0 {
+		b = append(b, `,"amr":[`...)
+		for i, m := range amr {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, m)
+		}
+		b = append(b, ']')
+	}
+	if acr != "" {
+		b = appendField(b, "acr", acr)
+	}
+	return b
+}

@@ -104,6 +104,7 @@ func (t *Tokens) MintAccess(_ context.Context, c AccessClaims) (string, AccessCl
 	if c.SID != "" {
 		b = appendField(b, "sid", c.SID)
 	}
+	b = appendAuthn(b, c.AMR, c.ACR)
 	if c.JKT != "" {
 		b = append(b, `,"cnf":{"jkt":`...)
 		b = appendString(b, c.JKT)
@@ -170,6 +171,7 @@ func (t *Tokens) mintID(c IDClaims, accessToken string) (string, IDClaims, error
 	if c.SID != "" {
 		b = appendField(b, "sid", c.SID)
 	}
+	b = appendAuthn(b, c.AMR, c.ACR)
 	if !c.AuthTime.IsZero() {
 		b = appendTime(b, "auth_time", c.AuthTime)
 	}

@@ -135,3 +135,40 @@ func TestAtHashVector(t *testing.T) {
 		t.Fatalf("at_hash = %q", got)
 	}
 }
+
+// amr and acr (RFC 8176, SPEC §10) round-trip through both token kinds,
+// and tokens without them carry neither claim.
+func TestAuthnClaims(t *testing.T) {
+	e := newEnv(t, "ES256")
+	ctx := context.Background()
+	amr := []string{"pwd", "otp", "mfa"}
+	c := userClaims()
+	c.AMR, c.ACR = amr, "mfa"
+	tok, _ := mint(t, e.tokens, c)
+	got, err := e.tokens.VerifyAccess(ctx, tok, "api")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got.AMR, " ") != "pwd otp mfa" || got.ACR != "mfa" {
+		t.Fatalf("access amr %v acr %q", got.AMR, got.ACR)
+	}
+	id, _, err := e.tokens.MintIDFor(ctx, keys.IDClaims{Subject: "u1", Audience: "app", AMR: amr, ACR: "mfa"}, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gotID, err := e.tokens.VerifyID(ctx, id, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(gotID.AMR, " ") != "pwd otp mfa" || gotID.ACR != "mfa" {
+		t.Fatalf("id amr %v acr %q", gotID.AMR, gotID.ACR)
+	}
+	plain, _ := mint(t, e.tokens, keys.AccessClaims{Subject: "client-1", ClientID: "client-1", Domain: "example.com"})
+	claims := decodePart(t, plain, 1)
+	if _, ok := claims["amr"]; ok {
+		t.Errorf("authority token carries amr: %v", claims)
+	}
+	if _, ok := claims["acr"]; ok {
+		t.Errorf("authority token carries acr: %v", claims)
+	}
+}

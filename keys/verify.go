@@ -51,7 +51,7 @@ func (t *Tokens) ParseAccess(ctx context.Context, token, audience string) (Acces
 	return AccessClaims{
 		Issuer: rc.Iss, Subject: rc.Sub, Audience: rc.Aud, ClientID: rc.ClientID, Scope: rc.Scope,
 		Email: rc.Email, Domain: rc.Domain, IsActivated: rc.IsActivated, SID: rc.SID, JTI: rc.JTI,
-		JKT:      rc.Cnf.JKT,
+		JKT: rc.Cnf.JKT, AMR: rc.AMR, ACR: rc.ACR,
 		IssuedAt: rc.Iat.time(), NotBefore: rc.Nbf.time(), ExpiresAt: rc.Exp.time(),
 	}, nil
 }
@@ -68,7 +68,7 @@ func (t *Tokens) VerifyID(ctx context.Context, token, clientID string) (IDClaims
 	}
 	return IDClaims{
 		Issuer: rc.Iss, Subject: rc.Sub, Audience: clientID, Nonce: rc.Nonce, AtHash: rc.AtHash,
-		Email: rc.Email, EmailVerified: rc.EmailVerified, SID: rc.SID,
+		Email: rc.Email, EmailVerified: rc.EmailVerified, SID: rc.SID, AMR: rc.AMR, ACR: rc.ACR,
 		AuthTime: rc.AuthTime.time(), IssuedAt: rc.Iat.time(), ExpiresAt: rc.Exp.time(),
 	}, nil
 }
@@ -228,6 +228,8 @@ type rawClaims struct {
 	Nbf           *numericDate `json:"nbf"`
 	Exp           *numericDate `json:"exp"`
 	AuthTime      *numericDate `json:"auth_time"`
+	AMR           []string     `json:"amr"`
+	ACR           string       `json:"acr"`
 	Cnf           struct {
 		JKT string `json:"jkt"`
 	} `json:"cnf"`
