@@ -174,6 +174,9 @@ func runBackend(ctx context.Context, o options, b bins, tmp, name string) *backe
 		one.rounds = 1
 		compare(ctx, one, rep, "me", me)
 	}
+	if o.want("domains") && name == "embedded" {
+		domainsScenario(ctx, o, b, tmp, rep)
+	}
 	if o.want("twonode") && be.shared {
 		twoNodes(ctx, o, b, tmp, rep, be, ours, oursTok, tokenTgt)
 	}
