@@ -134,6 +134,14 @@ func printSummary(w io.Writer, o options, reps []*backendReport) {
 					two.Stats.ReqPerSec, one.Stats.ReqPerSec, ms(two.Stats.P99), ms(one.Stats.P99),
 					us(two.Stats.CPUPerReq), us(one.Stats.CPUPerReq), per))
 		}
+		for _, sc := range []string{"audit-login", "audit-tokens"} {
+			if on, off := b.find(sc, "on"), b.find(sc, "off"); on != nil && off != nil && off.Stats.ReqPerSec > 0 {
+				per, _ := roundRatios(on.Stats.Rounds, off.Stats.Rounds)
+				r := on.Stats.ReqPerSec / off.Stats.ReqPerSec
+				line(sc[len("audit-"):]+"/s audit on/off (median)", fmt.Sprintf("%.2f", r), fmt.Sprintf(">= %.2f", goalAudit), r >= goalAudit,
+					per+fmt.Sprintf("; CPU %.1f vs %.1f µs/req", us(on.Stats.CPUPerReq), us(off.Stats.CPUPerReq)))
+			}
+		}
 		if none, mil := b.find("domains", "none"), b.find("domains", "1M"); none != nil && mil != nil && none.Stats.P50 > 0 {
 			for _, q := range []struct {
 				name string
