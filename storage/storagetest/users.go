@@ -80,6 +80,7 @@ func testUsers(t *testing.T, s Stores) {
 	t.Run("disabled-last-login", func(t *testing.T) { testUserDisabledLastLogin(t, s) })
 	t.Run("list-order-paging", func(t *testing.T) { testUserListPaging(t, s) })
 	t.Run("list-filters", func(t *testing.T) { testUserListFilters(t, s) })
+	t.Run("list-paging-concurrent-adds", func(t *testing.T) { testUserListPagingConcurrent(t, s) })
 }
 
 func testUserCreateGet(t *testing.T, s Stores) {
