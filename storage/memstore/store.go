@@ -56,9 +56,10 @@ type Store struct {
 	consents  map[string]map[string]storage.Consent // user → client → consent
 	oneTime   map[string]storage.OneTimeToken
 	families  map[string]*family
-	revoked   map[string]time.Time // id → until
-	notBefore map[string]notBefore // user → entry
-	nonces    map[string]time.Time // single-use key → until
+	revoked   map[string]time.Time             // id → until
+	notBefore map[string]notBefore             // user → entry
+	nonces    map[string]time.Time             // single-use key → until
+	pushed    map[string]storage.PushedRequest // by hash; made on first use (pushed.go)
 }
 
 // Option configures a Store.
@@ -164,4 +165,5 @@ func (s *Store) wrote(now time.Time) {
 			delete(s.nonces, k)
 		}
 	}
+	s.sweepPushed(now)
 }
