@@ -54,11 +54,16 @@ const (
 	// UseIntrospect: /oauth2/introspect. Confidential clients only: a public
 	// client has nothing to protect the endpoint with (RFC 7662 §2.1).
 	UseIntrospect
+	// UsePushedAuthorization: /oauth2/par (RFC 9126 §2). Public clients
+	// too, by client_id, as at the token endpoint for their code grant.
+	UsePushedAuthorization
 )
 
 // publicAllowed reports whether a public client may authenticate with
 // method none for u.
-func (u ClientUse) publicAllowed() bool { return u == UseCodeGrant || u == UseRevoke }
+func (u ClientUse) publicAllowed() bool {
+	return u == UseCodeGrant || u == UseRevoke || u == UsePushedAuthorization
+}
 
 // ClientAuthDeps are the dependencies of ClientAuth.
 type ClientAuthDeps struct {
