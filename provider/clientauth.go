@@ -90,11 +90,12 @@ type ClientAuthDeps struct {
 }
 
 // ClientAuth authenticates the calling client of every request that needs
-// one: every grant of /oauth2/token, /authority-token, /oauth2/revoke and
-// /oauth2/introspect. It is the only place client credentials are checked,
-// and the only place the per-client rate limit is applied. It also runs the
-// client_credentials grant (authority tokens) through go-oauth2, after
-// authenticating (clientauth_goauth2.go). Safe for concurrent use.
+// one: every grant of /oauth2/token, /authority-token, /oauth2/revoke,
+// /oauth2/introspect and /oauth2/par. It is the only place client
+// credentials are checked, and the only place the per-client rate limit is
+// applied. It also runs the client_credentials grant (authority tokens)
+// through go-oauth2, after authenticating (clientauth_goauth2.go). Safe for
+// concurrent use.
 type ClientAuth struct {
 	clients    *Clients
 	limit      *RateLimiter
