@@ -17,7 +17,7 @@ type adminAPI struct{ s *server }
 // requireAdmin admits registry:admin tokens only (adminScopeOf): the
 // domain records are the whole registry's, so a domain admin gets 403.
 func (a *adminAPI) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return a.s.metrics.countAdminAction(func(w http.ResponseWriter, r *http.Request) {
 		scope, err := a.s.adminScopeOf(r)
 		if err == nil && !scope.All {
 			err = provider.ErrForbidden
@@ -27,7 +27,7 @@ func (a *adminAPI) requireAdmin(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		next(w, r)
-	}
+	})
 }
 
 // listDomains: GET /admin/domains?limit=&cursor=&q= → one page (SPEC §13).

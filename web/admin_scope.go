@@ -78,7 +78,7 @@ func adminScopeFrom(ctx context.Context) provider.AdminScope {
 // and actor "client:<id>" (provider.RequestInfo). For the user part of the
 // admin API and /admin/audit; /admin/domains uses requireAdmin.
 func (s *server) requireAdminScope(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
+	return s.metrics.countAdminAction(func(w http.ResponseWriter, r *http.Request) {
 		scope, err := s.adminScopeOf(r)
 		if err != nil {
 			writeError(w, r, s.log, err)
@@ -87,7 +87,7 @@ func (s *server) requireAdminScope(next http.HandlerFunc) http.HandlerFunc {
 		ctx := context.WithValue(r.Context(), adminScopeKey{}, scope)
 		ctx = provider.WithRequestInfo(ctx, s.adminRequestInfo(r))
 		next(w, r.WithContext(ctx))
-	}
+	})
 }
 
 // adminRequestInfo is the RequestInfo of an admin request: what the

@@ -19,6 +19,8 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// adminActions counts admin API changes (metrics_admin.go).
+	adminActions *prometheus.CounterVec
 
 	// Curried children of requests and duration (observe), bounded by the
 	// routes × the status codes the server writes; mu serializes additions.
@@ -38,9 +40,10 @@ func newMetrics() *metrics {
 			Help:    "HTTP request latency by route.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}, []string{"route"}),
+		adminActions: newAdminActions(),
 	}
 	m.children.Store(&map[routeCode]metricChild{})
-	m.reg.MustRegister(m.requests, m.duration,
+	m.reg.MustRegister(m.requests, m.duration, m.adminActions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -103,16 +103,24 @@ func dash(s string) string {
 
 // startAudit starts serve's audit writer and the hourly pruning on ctx.
 // stop flushes the queue; call it after the HTTP server has shut down.
-func startAudit(ctx context.Context, retention time.Duration, db *sqlstore.Store, log *slog.Logger) (*provider.AuditWriter, *provider.AuditLog, func(), error) {
-	w, err := provider.NewAuditWriter(provider.AuditWriterConfig{Store: db, Log: log})
-	if err != nil {
-		return nil, nil, nil, err
-	}
+//
+// With --audit=false nothing new is recorded (a Nop auditor: no queue, no
+// writes, no audit metrics); the events already stored can still be
+// listed, and are still pruned.
+func startAudit(ctx context.Context, record bool, retention time.Duration, db *sqlstore.Store, log *slog.Logger) (provider.Auditor, *provider.AuditLog, func(), error) {
 	auditLog, err := provider.NewAuditLog(provider.AuditLogDeps{Store: db, Users: db, Log: log})
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	go auditLog.RunPruner(ctx, retention, auditPruneEvery)
+	if !record {
+		log.Info("audit trail off (--audit=false): no events are recorded")
+		return provider.NopAuditor{}, auditLog, func() {}, nil
+	}
+	w, err := provider.NewAuditWriter(provider.AuditWriterConfig{Store: db, Log: log})
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	stop := func() {
 		flushCtx, cancel := context.WithTimeout(context.Background(), auditFlushGrace)
 		defer cancel()

@@ -111,3 +111,25 @@ func TestAuditList(t *testing.T) {
 		t.Errorf("text list: exit %d\n%s", code, out)
 	}
 }
+
+// TestAuditOff: `serve --audit=false` records nothing new, and the events
+// stored before stay listable.
+func TestAuditOff(t *testing.T) {
+	db := "--db=sqlite:" + filepath.Join(t.TempDir(), "audit.db")
+	if _, errOut, code := cli(t, nil, "domains", "block", "evil.example", db); code != 0 {
+		t.Fatalf("domains block: %s", errOut)
+	}
+	srv := startServer(t, nil, db, "--audit=false")
+	const email, pw = "unaudited@example.com", "Audited-horse-battery-2"
+	if code, _ := call(t, "POST", srv.base+"/signup", `{"email":"`+email+`","password":"`+pw+`"}`, ""); code != 201 {
+		t.Fatalf("signup: %d", code)
+	}
+	if code, _ := call(t, "POST", srv.base+"/login", `{"email":"`+email+`","password":"`+pw+`"}`, ""); code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	srv.stop()
+	got := auditList(t, db)
+	if len(got.Events) != 1 || got.Events[0]["event"] != "domain_changed" {
+		t.Fatalf("events with --audit=false: %v", got.Events)
+	}
+}

@@ -61,6 +61,7 @@ type serveConfig struct {
 	LimitIP              string
 	LimitClient          string
 	AuditRetention       time.Duration
+	Audit                bool // record the audit trail (--audit)
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -82,6 +83,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LimitIP, "limit-ip", "120/1m", "requests per client IP to /login, /signup and / (N/DURATION, 0 = off)")
 	fs.StringVar(&c.LimitClient, "limit-client", "6000/1m", "token requests per client (N/DURATION, 0 = off)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", provider.DefaultAuditRetention, "how long audit events are kept")
+	fs.BoolVar(&c.Audit, "audit", true, "record the audit trail (false: record nothing new)")
 }
 
 // validate checks the durations: the key manager would silently replace a

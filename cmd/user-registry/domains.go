@@ -16,23 +16,26 @@ import (
 const domainsUsage = `Usage:
   user-registry domains allow|block|remove DOMAIN... [flags]
   user-registry domains list [--json] [flags]
-  user-registry domains import [--block|--allow] FILE [flags]
+  user-registry domains import [--block|--allow] [--metrics-file PATH] FILE [flags]
   user-registry domains export [--block|--allow] [flags]
 
 Manages the DomainCheck records (0 = allowed, 1 = blocked). A record covers
 its subdomains; the most specific record wins. import reads one domain a
 line ('#' starts a comment) into the block list (--block, the default) or
 the allow list (--allow), all or nothing; export prints that list the same
-way.`
+way. --metrics-file writes the import's row counts as a Prometheus text file
+(for node_exporter's textfile collector).`
 
 func cmdDomains(ctx context.Context, args []string, e env) error {
 	var c storeConfig
 	var asJSON, block, allow bool
+	var metricsFile string
 	fs := flag.NewFlagSet("domains", flag.ContinueOnError)
 	c.register(fs)
 	fs.BoolVar(&asJSON, "json", false, "list as JSON")
 	fs.BoolVar(&block, "block", false, "import/export: the block list (the default)")
 	fs.BoolVar(&allow, "allow", false, "import/export: the allow list")
+	fs.StringVar(&metricsFile, "metrics-file", "", "import: write the row counts to this Prometheus text file")
 	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, domainsUsage)
 	if err != nil {
 		return err
@@ -43,7 +46,7 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 	}
 	verb, names := pos[0], pos[1:]
 	if verb == "import" || verb == "export" {
-		return domainsFile(ctx, &c, verb, names, block, allow, e)
+		return domainsFile(ctx, &c, verb, names, domainsFileFlags{block, allow, metricsFile}, e)
 	}
 	if block || allow {
 		return fmt.Errorf("--block and --allow are for domains import and export; use domains %s", verb)

@@ -135,7 +135,7 @@ func cmdServe(ctx context.Context, args []string, e env) error {
 // handler, starting the key manager's background loop and the audit
 // pruning on ctx. stop drains the mail and audit queues.
 func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.Store, eph ephemeral, secret []byte) (h http.Handler, stop func(), err error) {
-	audit, auditLog, stopAudit, err := startAudit(ctx, c.AuditRetention, db, log)
+	audit, auditLog, stopAudit, err := startAudit(ctx, c.Audit, c.AuditRetention, db, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -58,7 +58,7 @@ type Store struct {
 	families  map[string]*family
 	revoked   map[string]time.Time             // id → until
 	notBefore map[string]notBefore             // user → entry
-	nonces    map[string]time.Time             // single-use key → until
+	nonces    *nonceSet                        // single-use keys (NonceStore); own lock and sweep
 	pushed    map[string]storage.PushedRequest // by hash; made on first use (pushed.go)
 }
 
@@ -92,7 +92,7 @@ func New(opts ...Option) *Store {
 		families:    map[string]*family{},
 		revoked:     map[string]time.Time{},
 		notBefore:   map[string]notBefore{},
-		nonces:      map[string]time.Time{},
+		nonces:      newNonceSet(),
 		trusts:      map[string]storage.Trust{},
 	}
 	for _, o := range opts {
@@ -158,11 +158,6 @@ func (s *Store) wrote(now time.Time) {
 	for uid, nb := range s.notBefore {
 		if !live(nb.until, now) {
 			delete(s.notBefore, uid)
-		}
-	}
-	for k, until := range s.nonces {
-		if !live(until, now) {
-			delete(s.nonces, k)
 		}
 	}
 	s.sweepPushed(now)

@@ -72,3 +72,27 @@ func TestCopies(t *testing.T) {
 		t.Fatalf("stored key changed through a caller's slice: %q", keys[0].Public)
 	}
 }
+
+// TestNonceSweepBoundsMemory: single-use keys go once expired, and the set
+// does not hold more than about twice its live keys under a steady load.
+func TestNonceSweepBoundsMemory(t *testing.T) {
+	clock := storagetest.NewClock()
+	s := New(WithClock(clock.Now))
+	ctx := t.Context()
+	const live = 5000
+	for i := range 10 * live {
+		// Each key lives for `live` writes of one second each.
+		first, err := s.UseOnce(ctx, fmt.Sprint("k", i), clock.Now().Add(live*time.Second))
+		if err != nil || !first {
+			t.Fatalf("key %d: first use refused: %v", i, err)
+		}
+		clock.Advance(time.Second)
+	}
+	if n := s.nonces.size(); n > 2*live+sweepWrites {
+		t.Fatalf("%d entries held for %d live keys", n, live)
+	}
+	// The newest key is still live and refused again.
+	if first, _ := s.UseOnce(ctx, fmt.Sprint("k", 10*live-1), clock.Now().Add(time.Minute)); first {
+		t.Fatal("a live key was accepted twice")
+	}
+}

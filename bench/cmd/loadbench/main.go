@@ -33,7 +33,7 @@ type options struct {
 func (o options) want(scenario string) bool { return o.scenarios[scenario] }
 
 // allScenarios, in the order they run.
-const allScenarios = "tokens,machine,dpop,jwks,discovery,login,me,twonode"
+const allScenarios = "tokens,machine,dpop,jwks,discovery,login,audit,me,domains,twonode"
 
 func main() {
 	var o options

@@ -164,6 +164,14 @@ func runBackend(ctx context.Context, o options, b bins, tmp, name string) *backe
 		}
 		loginVsBound(ctx, o, rep, login)
 	}
+	if o.want("audit") {
+		login := onePeer("on", vegeta.Target{Method: http.MethodPost, URL: base + "/login",
+			Body: loginBody(), Header: http.Header{"Content-Type": {"application/json"}}}, ours.pid())
+		if userErr != nil {
+			login.note = userErr.Error()
+		}
+		auditScenario(ctx, o, b, tmp, rep, be, login, oursTok, tokenTgt)
+	}
 	if o.want("me") {
 		me := onePeer("ours", vegeta.Target{Method: http.MethodGet, URL: base + "/me",
 			Header: http.Header{"Authorization": {"Bearer " + token}}}, ours.pid())
@@ -173,6 +181,9 @@ func runBackend(ctx context.Context, o options, b bins, tmp, name string) *backe
 		one := o
 		one.rounds = 1
 		compare(ctx, one, rep, "me", me)
+	}
+	if o.want("domains") && name == "embedded" {
+		domainsScenario(ctx, o, b, tmp, rep)
 	}
 	if o.want("twonode") && be.shared {
 		twoNodes(ctx, o, b, tmp, rep, be, ours, oursTok, tokenTgt)
