@@ -52,6 +52,11 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		SubjectTypes             []string `json:"subject_types_supported"`
 		Claims                   []string `json:"claims_supported"`
 		DPoPAlgs                 []string `json:"dpop_signing_alg_values_supported"`
+		// SPEC §12: RFC 9207 iss on every authorization response; PAR
+		// (RFC 9126), required per client only (--require-par).
+		ISSParameter bool   `json:"authorization_response_iss_parameter_supported"`
+		PAR          string `json:"pushed_authorization_request_endpoint"`
+		RequirePAR   bool   `json:"require_pushed_authorization_requests"`
 	}{
 		Issuer:        issuer,
 		JWKSURI:       base + "/.well-known/jwks.json",
@@ -78,7 +83,10 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		SubjectTypes:             []string{"public"},
 		Claims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
 			"email", "email_verified", "phone_number"},
-		DPoPAlgs: DPoPAlgs(),
+		DPoPAlgs:     DPoPAlgs(),
+		ISSParameter: true,
+		PAR:          base + "/oauth2/par",
+		RequirePAR:   false,
 	})
 }
 

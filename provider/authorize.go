@@ -42,6 +42,9 @@ type AuthorizeParams struct {
 	ResponseMode        string
 	Prompt              string
 	Repeated            string
+	// RequestURI is set when the parameters are those of a pushed request
+	// (CodeFlow.PushedParams, par.go).
+	RequestURI string
 }
 
 // AuthorizeRequest is a validated authorization request.
@@ -132,8 +135,17 @@ const maxParamLen = 1024
 //   - PKCE: code_challenge_method S256 only (plain is refused), the
 //     challenge 43 base64url characters; public clients must send one.
 //
+// A client registered with RequirePAR must have pushed the request
+// (RequestURI set), else invalid_request (RFC 9126 §5).
+//
 // Other errors wrap storage.ErrUnavailable.
 func (f *CodeFlow) ValidateAuthorize(ctx context.Context, p AuthorizeParams) (AuthorizeRequest, error) {
+	return f.validateAuthorize(ctx, p, false)
+}
+
+// validateAuthorize is ValidateAuthorize; push is set while the request
+// is being pushed (par.go), which RequirePAR allows.
+func (f *CodeFlow) validateAuthorize(ctx context.Context, p AuthorizeParams, push bool) (AuthorizeRequest, error) {
 	if p.ClientID == "" {
 		return AuthorizeRequest{}, pageError("invalid_request", "The request has no client_id.")
 	}
@@ -174,6 +186,8 @@ func (f *CodeFlow) ValidateAuthorize(ctx context.Context, p AuthorizeParams) (Au
 		return fail("invalid_request", "Only response_mode=query is supported")
 	case !slices.Contains(c.GrantTypes, GrantAuthorizationCode):
 		return fail("unauthorized_client", "The client is not allowed to use the authorization code flow")
+	case c.RequirePAR && !push && p.RequestURI == "":
+		return fail("invalid_request", "This client must push its authorization requests to the pushed authorization request endpoint")
 	}
 	scopes, msg := f.requestedScopes(c, p.Scope)
 	if msg != "" {

@@ -54,11 +54,16 @@ const (
 	// UseIntrospect: /oauth2/introspect. Confidential clients only: a public
 	// client has nothing to protect the endpoint with (RFC 7662 §2.1).
 	UseIntrospect
+	// UsePushedAuthorization: /oauth2/par (RFC 9126 §2). Public clients
+	// too, by client_id, as at the token endpoint for their code grant.
+	UsePushedAuthorization
 )
 
 // publicAllowed reports whether a public client may authenticate with
 // method none for u.
-func (u ClientUse) publicAllowed() bool { return u == UseCodeGrant || u == UseRevoke }
+func (u ClientUse) publicAllowed() bool {
+	return u == UseCodeGrant || u == UseRevoke || u == UsePushedAuthorization
+}
 
 // ClientAuthDeps are the dependencies of ClientAuth.
 type ClientAuthDeps struct {
@@ -85,11 +90,12 @@ type ClientAuthDeps struct {
 }
 
 // ClientAuth authenticates the calling client of every request that needs
-// one: every grant of /oauth2/token, /authority-token, /oauth2/revoke and
-// /oauth2/introspect. It is the only place client credentials are checked,
-// and the only place the per-client rate limit is applied. It also runs the
-// client_credentials grant (authority tokens) through go-oauth2, after
-// authenticating (clientauth_goauth2.go). Safe for concurrent use.
+// one: every grant of /oauth2/token, /authority-token, /oauth2/revoke,
+// /oauth2/introspect and /oauth2/par. It is the only place client
+// credentials are checked, and the only place the per-client rate limit is
+// applied. It also runs the client_credentials grant (authority tokens)
+// through go-oauth2, after authenticating (clientauth_goauth2.go). Safe for
+// concurrent use.
 type ClientAuth struct {
 	clients    *Clients
 	limit      *RateLimiter

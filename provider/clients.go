@@ -104,6 +104,9 @@ type ClientSpec struct {
 	JWKS    []byte
 	JWKSURI string
 	DPoP    bool // every token request must carry a DPoP proof (SPEC §11)
+	// RequirePAR refuses the client's authorization requests unless they
+	// were pushed first (RFC 9126 §5, SPEC §12). Needs authorization_code.
+	RequirePAR bool
 }
 
 // Create registers a client of the operators (the CLI, an admin) and
@@ -169,7 +172,7 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 		return storage.Client{}, InvalidInput("Client name: at most 200 printable characters")
 	}
 	c := storage.Client{Domain: domain, Name: name, Public: spec.Public, Admin: spec.Admin, Trusted: spec.Trusted,
-		DPoP: spec.DPoP}
+		DPoP: spec.DPoP, RequirePAR: spec.RequirePAR}
 	if err := validateClientKeys(spec, &c); err != nil {
 		return storage.Client{}, err
 	}
@@ -194,6 +197,9 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 	}
 	if slices.Contains(c.GrantTypes, GrantRefreshToken) && !hasCode {
 		return storage.Client{}, InvalidInput("refresh_token needs authorization_code")
+	}
+	if spec.RequirePAR && !hasCode {
+		return storage.Client{}, InvalidInput("--require-par needs the authorization_code grant")
 	}
 
 	// A code-flow client may have no redirect URI yet (SPEC §1 makes

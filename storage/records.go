@@ -108,6 +108,9 @@ type Client struct {
 	JWKSURI      string
 	// DPoP: every token request must carry a DPoP proof (SPEC §11).
 	DPoP bool
+	// RequirePAR: the client's authorization requests must be pushed
+	// first (RFC 9126 §5, SPEC §12); plain ones are refused.
+	RequirePAR bool
 	// PrevSecretHash is the keyed hash of the secret a rotation replaced;
 	// it authenticates the client while the clock is before
 	// PrevSecretExpiresAt, and never after (SEC-64). Empty when none.

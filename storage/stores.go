@@ -90,8 +90,9 @@ type KeyStore interface {
 	DeleteKey(ctx context.Context, kid string) error
 }
 
-// SessionStore keeps browser sessions, authorization codes, consent and mail
-// tokens: short-lived items that expire on their own.
+// SessionStore keeps browser sessions, authorization codes, consent, mail
+// tokens and pushed authorization requests: short-lived items that expire
+// on their own.
 type SessionStore interface {
 	// CreateSession stores s until s.ExpiresAt.
 	CreateSession(ctx context.Context, s Session) error
@@ -120,6 +121,9 @@ type SessionStore interface {
 	// ConsumeOneTimeToken returns and deletes the token atomically, only if
 	// its purpose matches; otherwise ErrNotFound.
 	ConsumeOneTimeToken(ctx context.Context, hash, purpose string) (OneTimeToken, error)
+
+	// Pushed authorization requests (RFC 9126), pushed.go.
+	PushedRequestStore
 }
 
 // RefreshStore keeps refresh-token families with rotation and reuse detection.

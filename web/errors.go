@@ -53,6 +53,7 @@ var errTable = []errorRow{
 	{provider.ErrInvalidDPoPProof, http.StatusBadRequest, "invalid_dpop_proof", ""}, // RFC 9449 §5
 	{provider.ErrDPoPBinding, http.StatusUnauthorized, "invalid_token", ""},         // RFC 9449 §7.1
 	{provider.ErrUnsupportedGrant, http.StatusBadRequest, "unsupported_grant_type", ""},
+	{provider.ErrUnsupportedResponseType, http.StatusBadRequest, "unsupported_response_type", ""}, // /oauth2/par
 	{oauth2errors.ErrUnsupportedGrantType, http.StatusBadRequest, "unsupported_grant_type", "The grant type is not supported"},
 	{oauth2errors.ErrInvalidGrant, http.StatusBadRequest, "invalid_grant", "The grant is invalid or expired"},
 	{provider.ErrInvalidRequest, http.StatusBadRequest, "invalid_request", ""},

@@ -33,6 +33,7 @@ func (s *server) routesCodeFlow(r *mux.Router) {
 	r.Handle("/oauth2/consent", noStore(s.formPost(s.postConsent))).Methods(http.MethodPost).MatcherFunc(isFormPost)
 	s.oauthWrongMethod(r, "GET, HEAD", "/oauth2/authorize")
 	s.oauthWrongMethod(r, "POST", "/oauth2/consent")
+	s.routesPAR(r) // oauth_par.go
 }
 
 // authorize: GET /oauth2/authorize.
@@ -40,6 +41,11 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	q, ok := parseAuthorizeQuery(r.URL.RawQuery)
 	if !ok {
 		s.renderOAuthError(w, r, "The authorization request is malformed or too long.")
+		return
+	}
+	q, err := s.pushedQuery(r, q, true) // oauth_par.go
+	if err != nil {
+		s.authorizeFailed(w, r, err)
 		return
 	}
 	req, err := s.cfg.CodeFlow.ValidateAuthorize(r.Context(), authorizeParams(q))
@@ -61,13 +67,20 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 		s.authorizeFailed(w, r, err)
 		return
 	}
+	rawQuery := r.URL.RawQuery
+	if d.Next == provider.NextLogin || d.Next == provider.NextConsent {
+		if rawQuery, err = s.continuationQuery(r, q); err != nil { // oauth_par.go
+			s.renderFailure(w, r, err)
+			return
+		}
+	}
 	switch d.Next {
 	case provider.NextLogin:
-		loginRedirect(w, r, "/oauth2/authorize?"+r.URL.RawQuery)
+		loginRedirect(w, r, "/oauth2/authorize?"+rawQuery)
 	case provider.NextConsent:
-		s.renderConsent(w, r, u, &sess, req, r.URL.RawQuery)
+		s.renderConsent(w, r, u, &sess, req, rawQuery)
 	case provider.NextRedirect:
-		redirectTo(w, d.RedirectURL)
+		s.redirectToClient(w, d.RedirectURL)
 	}
 }
 
@@ -80,12 +93,13 @@ func (s *server) issueCode(w http.ResponseWriter, r *http.Request, u provider.Us
 		s.renderFailure(w, r, err)
 		return
 	}
-	redirectTo(w, req.SuccessURL(code))
+	s.redirectToClient(w, req.SuccessURL(code))
 }
 
 // redirectTo sends the browser to an absolute URL (the client's redirect
 // URI, possibly with a custom scheme) with 303 and no body: http.Redirect
-// would echo the URL, and the code, into an HTML body.
+// would echo the URL, and the code, into an HTML body. Authorization
+// responses use redirectToClient, which adds iss.
 func redirectTo(w http.ResponseWriter, target string) {
 	w.Header().Set("Location", target)
 	w.WriteHeader(http.StatusSeeOther)
@@ -101,7 +115,7 @@ func (s *server) authorizeFailed(w http.ResponseWriter, r *http.Request, err err
 		return
 	}
 	if ae.RedirectURI != "" {
-		redirectTo(w, ae.URL())
+		s.redirectToClient(w, ae.URL())
 		return
 	}
 	s.renderOAuthError(w, r, ae.Description)
@@ -136,6 +150,7 @@ func authorizeParams(q url.Values) provider.AuthorizeParams {
 		{"client_id", &p.ClientID}, {"redirect_uri", &p.RedirectURI}, {"response_type", &p.ResponseType},
 		{"scope", &p.Scope}, {"state", &p.State}, {"nonce", &p.Nonce}, {"code_challenge", &p.CodeChallenge},
 		{"code_challenge_method", &p.CodeChallengeMethod}, {"response_mode", &p.ResponseMode}, {"prompt", &p.Prompt},
+		{"request_uri", &p.RequestURI},
 	} {
 		v := q[f.name]
 		if len(v) > 0 {
@@ -166,6 +181,9 @@ func (s *server) allowFormRedirect(w http.ResponseWriter, r *http.Request, next 
 	}
 	q, ok := parseAuthorizeQuery(u.RawQuery)
 	if !ok {
+		return
+	}
+	if q, err = s.pushedQuery(r, q, false); err != nil { // read only: the login form will take it
 		return
 	}
 	req, err := s.cfg.CodeFlow.ValidateAuthorize(r.Context(), authorizeParams(q))

@@ -64,6 +64,11 @@ func (s *server) postConsent(w http.ResponseWriter, r *http.Request) {
 		s.renderOAuthError(w, r, "The authorization request is malformed or too long.")
 		return
 	}
+	q, err = s.pushedQuery(r, q, true) // oauth_par.go
+	if err != nil {
+		s.authorizeFailed(w, r, err)
+		return
+	}
 	req, err := s.cfg.CodeFlow.ValidateAuthorize(r.Context(), authorizeParams(q))
 	if err != nil {
 		s.authorizeFailed(w, r, err)
@@ -71,7 +76,7 @@ func (s *server) postConsent(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.PostFormValue("action") {
 	case "deny":
-		redirectTo(w, req.DenyURL())
+		s.redirectToClient(w, req.DenyURL())
 	case "approve":
 		if err := s.cfg.CodeFlow.Approve(r.Context(), u.ID, req); err != nil {
 			s.renderFailure(w, r, err)

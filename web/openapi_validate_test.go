@@ -88,6 +88,7 @@ func TestOpenAPIMatchesTheServer(t *testing.T) {
 	api.do(apiCall{method: "DELETE", path: "/clients/{id}", params: map[string]string{"id": clientID}, auth: bearer(access), want: 404})
 
 	openAPICodeFlow(t, env, api, email, pw)
+	openAPIPAR(t, env, api) // openapi_par_test.go
 	openAPIAdmin(t, env, api, access)
 	openAPIAdminUsers(t, env, api, access)
 

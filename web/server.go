@@ -36,7 +36,7 @@ type Config struct {
 	// Clients registers OAuth clients (SPEC §5); nil leaves /clients out.
 	Clients *provider.Clients
 	// ClientAuth authenticates the calling client of the token endpoints,
-	// /oauth2/revoke and /oauth2/introspect, applies the per-client rate
+	// /oauth2/revoke, /oauth2/introspect and /oauth2/par, applies the per-client rate
 	// limit and issues authority tokens (SPEC §5, §7); nil leaves those
 	// endpoints out.
 	ClientAuth *provider.ClientAuth

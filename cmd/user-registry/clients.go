@@ -24,7 +24,7 @@ import (
 const clientsUsage = `Usage:
   user-registry clients create --domain D [--name N] [--scope S]... [--grant G]... [--redirect-uri U]...
                                [--audience A]... [--public] [--admin] [--domain-admin] [--trusted]
-                               [--jwks FILE | --jwks-uri URL] [--dpop] [flags]
+                               [--jwks FILE | --jwks-uri URL] [--dpop] [--require-par] [flags]
   user-registry clients list [--json] [flags]
   user-registry clients delete ID [flags]
   user-registry clients rotate-secret ID [--grace 24h] [flags]
@@ -41,6 +41,8 @@ a client without a secret (authorization code flow with PKCE only).
 with a 5 s timeout, at most 64 KiB, cached up to 5 minutes) makes a
 private_key_jwt client: it has no secret and signs client assertions. --dpop
 makes every token request of the client carry a DPoP proof (RFC 9449).
+--require-par refuses the client's authorization requests unless it pushed
+them to /oauth2/par first (RFC 9126; needs the authorization_code grant).
 rotate-secret prints a new secret, shown this once; the previous one keeps
 working for --grace (default 24h, 0 ends it at once, at most 720h).`
 
@@ -71,6 +73,7 @@ type listedClient struct {
 	Public       bool     `json:"public"`
 	Admin        bool     `json:"admin"`
 	Trusted      bool     `json:"trusted"`
+	RequirePAR   bool     `json:"require_par"`
 	CreatedAt    string   `json:"created_at"`
 }
 
@@ -95,6 +98,7 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&jwksFile, "jwks", "", "create: file with the JWK Set of the client's public keys (private_key_jwt)")
 	fs.StringVar(&spec.JWKSURI, "jwks-uri", "", "create: https URL of the client's JWK Set (private_key_jwt)")
 	fs.BoolVar(&spec.DPoP, "dpop", false, "create: require a DPoP proof on every token request")
+	fs.BoolVar(&spec.RequirePAR, "require-par", false, "create: refuse authorization requests not pushed to /oauth2/par first")
 	var grace string
 	fs.StringVar(&grace, "grace", "", "rotate-secret: how long the previous secret keeps working (default 24h)")
 	fs.BoolVar(&asJSON, "json", false, "list: as JSON")
@@ -219,7 +223,7 @@ func printClients(list []storage.Client, asJSON bool, e env) error {
 			out.Clients = append(out.Clients, listedClient{
 				ClientID: c.ID, Domain: c.Domain, Name: c.Name, GrantTypes: orEmpty(c.GrantTypes),
 				Scopes: orEmpty(c.Scopes), RedirectURIs: orEmpty(c.RedirectURIs), Audiences: orEmpty(c.Audiences),
-				Public: c.Public, Admin: c.Admin, Trusted: c.Trusted, CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339),
+				Public: c.Public, Admin: c.Admin, Trusted: c.Trusted, RequirePAR: c.RequirePAR, CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339),
 			})
 		}
 		return json.NewEncoder(e.stdout).Encode(out)

@@ -56,9 +56,10 @@ type Store struct {
 	consents  map[string]map[string]storage.Consent // user → client → consent
 	oneTime   map[string]storage.OneTimeToken
 	families  map[string]*family
-	revoked   map[string]time.Time // id → until
-	notBefore map[string]notBefore // user → entry
-	nonces    *nonceSet            // single-use keys (NonceStore); own lock and sweep
+	revoked   map[string]time.Time             // id → until
+	notBefore map[string]notBefore             // user → entry
+	nonces    *nonceSet                        // single-use keys (NonceStore); own lock and sweep
+	pushed    map[string]storage.PushedRequest // by hash; made on first use (pushed.go)
 }
 
 // Option configures a Store.
@@ -159,4 +160,5 @@ func (s *Store) wrote(now time.Time) {
 			delete(s.notBefore, uid)
 		}
 	}
+	s.sweepPushed(now)
 }

@@ -116,6 +116,9 @@ func TestRealTTL(t *testing.T) {
 		{"rev:j1", func() error { return s.Revoke(ctx, "j1", exp) }, exp},
 		{"nbf:u1", func() error { return s.SetNotBefore(ctx, "u1", time.Now(), exp, "") }, exp},
 		{"once:n1", func() error { _, err := s.UseOnce(ctx, "n1", exp); return err }, exp},
+		{"par:p1", func() error {
+			return s.SavePushedRequest(ctx, storage.PushedRequest{Hash: "p1", ClientID: "cl", ExpiresAt: exp})
+		}, exp},
 	}
 	for _, w := range writes {
 		if w.write != nil {

@@ -30,6 +30,7 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 		JWKS:       c.JWKS,
 		JWKSURI:    c.JWKSURI,
 		DPoP:       c.DPoP,
+		RequirePAR: c.RequirePAR,
 
 		PrevSecretHash:      c.PrevSecretHash,
 		PrevSecretExpiresAt: toNullTime(c.PrevSecretExpiresAt),

@@ -69,6 +69,7 @@ type clientRow struct {
 	// reason as CreatedBy: rows from before them read as "no DPoP
 	// required" and "no previous secret".
 	DPoP                bool       `gorm:"column:dpop;not null;default:false"`
+	RequirePAR          bool       `gorm:"column:require_par;not null;default:false"` // SPEC §12; older rows: not required
 	PrevSecretHash      []byte     `gorm:"size:255"`
 	PrevSecretExpiresAt *time.Time `gorm:"precision:6"` // NULL when none (MySQL rejects zero dates)
 }
@@ -132,6 +133,7 @@ func toClient(r clientRow) (storage.Client, error) {
 		JWKS:       r.JWKS,
 		JWKSURI:    r.JWKSURI,
 		DPoP:       r.DPoP,
+		RequirePAR: r.RequirePAR,
 
 		PrevSecretHash:      r.PrevSecretHash,
 		PrevSecretExpiresAt: fromNullTime(r.PrevSecretExpiresAt),

@@ -27,7 +27,7 @@ func recClient(t *testing.T, what string, got, want storage.Client) {
 		got.Public == want.Public && got.Admin == want.Admin && got.Trusted == want.Trusted &&
 		got.CreatedBy == want.CreatedBy &&
 		bytes.Equal(got.JWKS, want.JWKS) && got.JWKSURI == want.JWKSURI &&
-		got.DPoP == want.DPoP &&
+		got.DPoP == want.DPoP && got.RequirePAR == want.RequirePAR &&
 		bytes.Equal(got.PrevSecretHash, want.PrevSecretHash)
 	if !same {
 		t.Errorf("%s:\n got  %+v\n want %+v", what, got, want)
@@ -60,7 +60,7 @@ func testClients(t *testing.T, s Stores) {
 		{
 			ID: "spa", Domain: "a.example", Name: "Single-page app ✓",
 			GrantTypes: []string{"authorization_code"}, Scopes: []string{"openid"},
-			RedirectURIs: []string{"http://127.0.0.1:8000/cb"}, Public: true,
+			RedirectURIs: []string{"http://127.0.0.1:8000/cb"}, Public: true, RequirePAR: true,
 			CreatedAt: now.Add(time.Second),
 		},
 		{

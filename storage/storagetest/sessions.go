@@ -42,6 +42,8 @@ func testSessions(t *testing.T, s Stores) {
 	t.Run("code-concurrent", func(t *testing.T) { testCodeConcurrent(t, s) })
 	t.Run("consent", func(t *testing.T) { testConsent(t, s) })
 	t.Run("one-time", func(t *testing.T) { testOneTime(t, s) })
+	t.Run("pushed-request", func(t *testing.T) { testPushedRequests(t, s) })
+	t.Run("pushed-request-concurrent", func(t *testing.T) { testPushedConcurrent(t, s) })
 }
 
 func testSessionLifecycle(t *testing.T, s Stores) {
