@@ -113,6 +113,11 @@ type Client struct {
 	// PrevSecretExpiresAt, and never after (SEC-64). Empty when none.
 	PrevSecretHash      []byte
 	PrevSecretExpiresAt time.Time
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the
+	// browser back (exact match, SPEC §12); BackchannelLogoutURI receives
+	// logout tokens ("" = none).
+	PostLogoutRedirectURIs []string
+	BackchannelLogoutURI   string
 }
 
 // SigningKey is one JWS signing key. Rows are immutable once written: the

@@ -59,6 +59,8 @@ type Store struct {
 	revoked   map[string]time.Time // id → until
 	notBefore map[string]notBefore // user → entry
 	nonces    map[string]time.Time // single-use key → until
+
+	lo logoutMem // back-channel logout records (logout.go)
 }
 
 // Option configures a Store.

@@ -31,6 +31,8 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 		JWKSURI:    c.JWKSURI,
 		DPoP:       c.DPoP,
 
+		BackchannelLogoutURI: c.BackchannelLogoutURI,
+
 		PrevSecretHash:      c.PrevSecretHash,
 		PrevSecretExpiresAt: toNullTime(c.PrevSecretExpiresAt),
 	}
@@ -42,6 +44,7 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 		{&row.Scopes, c.Scopes},
 		{&row.RedirectURIs, c.RedirectURIs},
 		{&row.Audiences, c.Audiences},
+		{&row.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs},
 	} {
 		v, err := encodeList(f.src)
 		if err != nil {
