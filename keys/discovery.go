@@ -52,14 +52,21 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		SubjectTypes             []string `json:"subject_types_supported"`
 		Claims                   []string `json:"claims_supported"`
 		DPoPAlgs                 []string `json:"dpop_signing_alg_values_supported"`
+		// Logout (SPEC §12).
+		EndSession      string `json:"end_session_endpoint"`
+		Backchannel     bool   `json:"backchannel_logout_supported"`
+		BackchannelSIDs bool   `json:"backchannel_logout_session_supported"`
 	}{
-		Issuer:        issuer,
-		JWKSURI:       base + "/.well-known/jwks.json",
-		Authorization: base + "/oauth2/authorize",
-		Token:         base + "/oauth2/token",
-		Revocation:    base + "/oauth2/revoke",
-		Introspection: base + "/oauth2/introspect",
-		UserInfo:      base + "/userinfo",
+		EndSession:      base + "/oauth2/logout",
+		Backchannel:     true,
+		BackchannelSIDs: true,
+		Issuer:          issuer,
+		JWKSURI:         base + "/.well-known/jwks.json",
+		Authorization:   base + "/oauth2/authorize",
+		Token:           base + "/oauth2/token",
+		Revocation:      base + "/oauth2/revoke",
+		Introspection:   base + "/oauth2/introspect",
+		UserInfo:        base + "/userinfo",
 		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials",
 			"urn:ietf:params:oauth:grant-type:token-exchange"},
 		ResponseTypes:        []string{"code"},
