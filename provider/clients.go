@@ -104,6 +104,10 @@ type ClientSpec struct {
 	JWKS    []byte
 	JWKSURI string
 	DPoP    bool // every token request must carry a DPoP proof (SPEC §11)
+	// Logout (SPEC §12): where RP-initiated logout may return the
+	// browser, and where logout tokens go (see clients_logout.go).
+	PostLogoutRedirectURIs []string
+	BackchannelLogoutURI   string
 }
 
 // Create registers a client of the operators (the CLI, an admin) and
@@ -171,6 +175,9 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 	c := storage.Client{Domain: domain, Name: name, Public: spec.Public, Admin: spec.Admin, Trusted: spec.Trusted,
 		DPoP: spec.DPoP}
 	if err := validateClientKeys(spec, &c); err != nil {
+		return storage.Client{}, err
+	}
+	if err := validateLogoutURIs(spec, &c); err != nil {
 		return storage.Client{}, err
 	}
 
