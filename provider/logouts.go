@@ -229,7 +229,7 @@ func (l *Logouts) EndUserSessions(ctx context.Context, userID string, nb time.Ti
 	}
 	var firstErr error
 	for _, r := range refs {
-		if !r.CreatedAt.Before(nb) {
+		if r.CreatedAt.After(nb) {
 			continue // begun after: a new sign-in (the account page's, after a password change)
 		}
 		if err := l.End(ctx, r.SID, r.UserID, r.CreatedAt); err != nil && firstErr == nil {
