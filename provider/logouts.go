@@ -95,10 +95,13 @@ func (l *Logouts) ref(sid, userID string, created time.Time) storage.SessionRef 
 	return storage.SessionRef{SID: sid, UserID: userID, CreatedAt: created, Keep: l.now().Add(l.keep)}
 }
 
-// Track records a new browser session under its user, so that ending all
-// of the user's sessions reaches it. Errors wrap storage.ErrUnavailable.
-func (l *Logouts) Track(ctx context.Context, sid, userID string, created time.Time) error {
-	if err := l.store.TrackSession(ctx, l.ref(sid, userID, created)); err != nil {
+// Track records a new browser session under its user until it expires,
+// so that ending all of the user's sessions reaches it; AddClient keeps it
+// longer once tokens that outlive it were minted in it. Errors wrap
+// storage.ErrUnavailable.
+func (l *Logouts) Track(ctx context.Context, sid, userID string, created, expires time.Time) error {
+	r := storage.SessionRef{SID: sid, UserID: userID, CreatedAt: created, Keep: expires}
+	if err := l.store.TrackSession(ctx, r); err != nil {
 		return fmt.Errorf("provider: track session: %w", err)
 	}
 	return nil
@@ -115,11 +118,21 @@ func (l *Logouts) AddClient(ctx context.Context, sid, userID string, created tim
 	if err := l.store.AddSessionClient(ctx, r, storage.SessionClient{ClientID: clientID, FamilyID: familyID}); err != nil {
 		return fmt.Errorf("provider: record session client: %w", err)
 	}
+	// The session's refresh tokens may outlive it: keep it reachable
+	// from its user as long as they live.
+	if err := l.store.TrackSession(ctx, r); err != nil {
+		return fmt.Errorf("provider: record session client: %w", err)
+	}
 	ended, err := l.rev.IsRevoked(ctx, sid)
 	if err != nil {
 		return fmt.Errorf("provider: session state: %w", err)
 	}
 	if ended {
+		// Undo the record, so a later end of the user's sessions does
+		// not tell this client of a session it got nothing from.
+		if _, err := l.store.TakeSessionClients(ctx, r); err != nil {
+			return fmt.Errorf("provider: record session client: %w", err)
+		}
 		return invalidGrant("The sign-in session that approved this code has ended")
 	}
 	return nil

@@ -97,7 +97,7 @@ func (s *Sessions) Create(ctx context.Context, userID string) (string, storage.S
 	// Tracked first: a session is never live without its user's
 	// logout-everywhere reaching it.
 	if s.lo != nil {
-		if err := s.lo.Track(ctx, sess.SID, userID, now); err != nil {
+		if err := s.lo.Track(ctx, sess.SID, userID, now, sess.ExpiresAt); err != nil {
 			return "", storage.Session{}, err
 		}
 	}

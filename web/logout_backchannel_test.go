@@ -327,3 +327,38 @@ func TestBackchannelHangingReceiver(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestCodeOfEndedSession: a code issued by a browser session that has
+// ended since is refused: no tokens are born into an ended session.
+func TestCodeOfEndedSession(t *testing.T) {
+	e := newLogoutEnv(t, "sqlite+memory")
+	rcv := newReceiver(t)
+	id, secret := e.codeClient(t, provider.ClientSpec{BackchannelLogoutURI: rcv.URL})
+	b := e.browser(t)
+	v, _ := pkce()
+	code := b.getCode(authParams(id, flowRedirect, v))
+	if p := b.submit("/account", "/logout", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("logout = %d", p.status)
+	}
+	a := e.exchange(t, id, secret, url.Values{"code": {code}, "redirect_uri": {flowRedirect}, "code_verifier": {v}})
+	flowWantError(t, "exchange after logout", a, http.StatusBadRequest, "invalid_grant")
+	// The refused exchange recorded the client: nothing is sent for a
+	// session that had already ended and told its clients.
+	if err := e.Accounts.LogoutAll(context.Background(), e.userID(t)); err != nil {
+		t.Fatal(err)
+	}
+	e.deliver(t)
+	if got := rcv.got(); len(got) != 0 {
+		t.Fatalf("%d logout tokens for a client that never got tokens", len(got))
+	}
+}
+
+// userID is the id of the env's user.
+func (e *logoutEnv) userID(t testing.TB) string {
+	t.Helper()
+	u, err := e.userAdmin.Show(context.Background(), provider.AllUsers, e.email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.UserID
+}

@@ -157,6 +157,10 @@ func (s *Store) EnqueueLogout(ctx context.Context, d storage.LogoutDelivery) err
 	_, err = s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSet(ctx, s.loItemsKey(), d.ID, b)
 		p.ZAdd(ctx, s.loQueueKey(), redis.Z{Score: float64(ms(d.NextAt)), Member: d.ID})
+		// The queue outlives its items' deadlines by a day at most, so
+		// Redis frees it even if no worker ever runs again.
+		s.loExtend(ctx, p, s.loQueueKey(), d.Deadline.Add(24*time.Hour))
+		s.loExtend(ctx, p, s.loItemsKey(), d.Deadline.Add(24*time.Hour))
 		return nil
 	})
 	return wrap(err)
