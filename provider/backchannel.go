@@ -93,7 +93,12 @@ func NewBackchannel(d BackchannelDeps) (*Backchannel, error) {
 	if tr == nil {
 		tr = http.DefaultTransport.(*http.Transport).Clone()
 	}
-	b.client = &http.Client{Transport: tr, Timeout: b.timeout, CheckRedirect: checkRedirect}
+	// No redirect is followed: a 3xx is a failed attempt. Go would turn a
+	// 301/302/303 into a GET without the token, and the client's answer
+	// to that is no proof of delivery; the fetch rules' same-host limit
+	// holds a fortiori.
+	b.client = &http.Client{Transport: tr, Timeout: b.timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return b, nil
 }
 
@@ -200,8 +205,8 @@ func LogoutRetryDelay(n int) time.Duration {
 }
 
 // post sends the logout token as a form post (§2.5) to the client's URI
-// under the fetch rules (https or loopback http, redirects only to the
-// same host) and reads at most a few KiB of the answer.
+// under the fetch rules (https or loopback http; no redirect followed)
+// and reads at most a few KiB of the answer.
 func (b *Backchannel) post(ctx context.Context, d storage.LogoutDelivery) (int, error) {
 	if err := CheckFetchURL(d.URI); err != nil {
 		return 0, err
