@@ -140,8 +140,11 @@ func (e *EndSession) End(ctx context.Context, plan EndSessionPlan, cookie string
 		}
 	}
 	if userID != "" {
-		e.audit.Record(ctx, AuditEvent{Event: EventLogout, UserID: userID, ClientID: plan.ClientID, Domain: u.Domain,
-			Actor: ActorUser, Detail: "rp-initiated"})
+		ev := AuditEvent{Event: EventLogout, UserID: userID, ClientID: plan.ClientID, Actor: ActorUser, Detail: "rp-initiated"}
+		if u.ID == userID {
+			ev.Domain = u.Domain // known only for the browser's own user
+		}
+		e.audit.Record(ctx, ev)
 	}
 	return nil
 }

@@ -13,21 +13,59 @@ import (
 var _ storage.LogoutStore = (*Store)(nil)
 
 // logoutMem is the LogoutStore state. It has its own lock: none of its
-// operations touch the other maps. The zero value is ready; expired
-// entries go when their user, session or item is next touched, or with
-// the sweep of a full queue claim.
+// operations touch the other maps. The zero value is ready. Expired
+// entries go when their user or family is next read, and with a sweep
+// every sweepWrites writes or sweepEvery, as in the rest of the store.
 type logoutMem struct {
-	mu       sync.Mutex
-	sessions map[string]map[string]storage.SessionRef // user → sid → ref
-	clients  map[string][]storage.SessionClient       // sid → clients
-	families map[string]storage.SessionRef            // family → session
-	queue    map[string]storage.LogoutDelivery        // id → item
+	mu        sync.Mutex
+	sessions  map[string]map[string]storage.SessionRef // user → sid → ref
+	clients   map[string]sessionClients                // sid → clients
+	families  map[string]storage.SessionRef            // family → session
+	queue     map[string]storage.LogoutDelivery        // id → item
+	writes    int
+	lastSweep time.Time
+}
+
+// sessionClients are the clients of one session, kept until keep.
+type sessionClients struct {
+	keep time.Time
+	list []storage.SessionClient
+}
+
+// wrote counts a write and sweeps expired entries when due. Callers
+// hold mu.
+func (l *logoutMem) wrote(now time.Time) {
+	l.writes++
+	if l.writes < sweepWrites && now.Sub(l.lastSweep) < sweepEvery {
+		return
+	}
+	l.writes, l.lastSweep = 0, now
+	for uid, m := range l.sessions {
+		for sid, r := range m {
+			if !live(r.Keep, now) {
+				delete(m, sid)
+			}
+		}
+		if len(m) == 0 {
+			delete(l.sessions, uid)
+		}
+	}
+	for sid, c := range l.clients {
+		if !live(c.keep, now) {
+			delete(l.clients, sid)
+		}
+	}
+	for fam, r := range l.families {
+		if !live(r.Keep, now) {
+			delete(l.families, fam)
+		}
+	}
 }
 
 func (l *logoutMem) init() {
 	if l.sessions == nil {
 		l.sessions = map[string]map[string]storage.SessionRef{}
-		l.clients = map[string][]storage.SessionClient{}
+		l.clients = map[string]sessionClients{}
 		l.families = map[string]storage.SessionRef{}
 		l.queue = map[string]storage.LogoutDelivery{}
 	}
@@ -45,6 +83,7 @@ func (s *Store) TrackSession(_ context.Context, r storage.SessionRef) error {
 		l.sessions[r.UserID] = m
 	}
 	m[r.SID] = r
+	l.wrote(s.now())
 	return nil
 }
 
@@ -73,12 +112,16 @@ func (s *Store) AddSessionClient(_ context.Context, r storage.SessionRef, c stor
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.init()
-	if !slices.Contains(l.clients[r.SID], c) {
-		l.clients[r.SID] = append(l.clients[r.SID], c)
+	sc := l.clients[r.SID]
+	if !slices.Contains(sc.list, c) {
+		sc.list = append(sc.list, c)
 	}
+	sc.keep = maxTime(sc.keep, r.Keep)
+	l.clients[r.SID] = sc
 	if c.FamilyID != "" {
 		l.families[c.FamilyID] = r
 	}
+	l.wrote(s.now())
 	return nil
 }
 
@@ -103,7 +146,10 @@ func (s *Store) TakeSessionClients(_ context.Context, r storage.SessionRef) ([]s
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.init()
-	out := l.clients[r.SID]
+	var out []storage.SessionClient
+	if sc, ok := l.clients[r.SID]; ok && live(sc.keep, s.now()) {
+		out = sc.list
+	}
 	delete(l.clients, r.SID)
 	if m := l.sessions[r.UserID]; m != nil {
 		delete(m, r.SID)
@@ -167,4 +213,11 @@ func (s *Store) DeleteLogout(_ context.Context, id string) error {
 	l.init()
 	delete(l.queue, id)
 	return nil
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
