@@ -53,6 +53,14 @@ type LogoutDeps struct {
 // refresh families), ending it with everything minted in it, and queueing
 // one back-channel logout token per client registered for one.
 //
+// Tokens die with their session because each session records the refresh
+// families minted in it (one per client grant; the family id stays the
+// access tokens' sid), and ending the session revokes each family and its
+// sid. Access tokens could instead have carried the browser session's
+// sid, but then revoking one grant (RFC 7009, code or refresh reuse)
+// could no longer reach its access tokens by their sid; recording the
+// families keeps both kinds of revocation one lookup each.
+//
 // A session here is a browser sign-in: its sid names it in every ID token.
 // A /login (API) session is not one: it has no browser and its only
 // client is the registry itself, so no app is told of its end; its sid

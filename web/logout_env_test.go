@@ -36,6 +36,28 @@ type logoutEnv struct {
 	userAdmin *provider.UserAdmin
 	lifecycle *provider.Lifecycle
 	mails     *mailCapture
+	audit     *auditCapture
+}
+
+// auditCapture keeps the audit events of the end-session endpoint.
+type auditCapture struct {
+	mu     sync.Mutex
+	events []provider.AuditEvent
+}
+
+func (a *auditCapture) Record(_ context.Context, e provider.AuditEvent) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.events = append(a.events, e)
+}
+
+func (a *auditCapture) last() provider.AuditEvent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.events) == 0 {
+		return provider.AuditEvent{}
+	}
+	return a.events[len(a.events)-1]
 }
 
 type logoutEph interface {
@@ -179,7 +201,9 @@ func newLogoutEnv(t testing.TB, backend string) *logoutEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	endSession, err := provider.NewEndSession(provider.EndSessionDeps{Tokens: tokens, Clients: clients, Sessions: sessions})
+	audit := &auditCapture{}
+	endSession, err := provider.NewEndSession(provider.EndSessionDeps{Tokens: tokens, Clients: clients, Sessions: sessions,
+		Audit: audit})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +221,7 @@ func newLogoutEnv(t testing.TB, backend string) *logoutEnv {
 	t.Cleanup(srv.Close)
 	e := &logoutEnv{
 		flowEnv: flowEnv{oauthEnv: oauthEnv{te, clients}, email: "alice@flow.example"},
-		clk:     clk, eph: eph, logouts: logouts, bc: bc, userAdmin: userAdmin, lifecycle: lifecycle, mails: mails,
+		clk:     clk, eph: eph, logouts: logouts, bc: bc, userAdmin: userAdmin, lifecycle: lifecycle, mails: mails, audit: audit,
 	}
 	pageCreateUser(t, te, e.email, pagePassword)
 	return e

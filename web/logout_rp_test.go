@@ -62,6 +62,9 @@ func TestRPInitiatedLogout(t *testing.T) {
 						t.Fatalf("redirect %q", p.location())
 					}
 					signedOut(t, b, app)
+					if ev := e.audit.last(); ev.Event != provider.EventLogout || ev.ClientID != id || ev.UserID == "" || ev.Domain != "flow.example" {
+						t.Fatalf("audit event %+v", ev)
+					}
 				})
 			}
 			t.Run("unregistered URI: signed-out page, no redirect", func(t *testing.T) {
