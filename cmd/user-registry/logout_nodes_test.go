@@ -78,6 +78,8 @@ func browserSignIn(t *testing.T, base, email, password, id, secret, redirect str
 // logout on node A queues the back-channel token in Redis; A is stopped
 // right after (its own attempt, if it made one, was refused), and node B
 // delivers it (SPEC §12: any node delivers, a restart loses nothing).
+// Then an operator's `users logout` (the CLI, no server of its own) ends
+// the next session, and B delivers that token too.
 func TestBackchannelLogoutAnotherNodeDelivers(t *testing.T) {
 	mysqlRoot, redisURL := mysqlAndRedis(t)
 	db, _ := sqltest.FreshMySQL(t, mysqlRoot)
@@ -134,6 +136,19 @@ func TestBackchannelLogoutAnotherNodeDelivers(t *testing.T) {
 	}
 	if code, _ := call(t, "GET", b.base+"/userinfo", "", tok["access_token"].(string)); code != 401 {
 		t.Fatalf("the app's token still works on B: %d", code)
+	}
+
+	tok = browserSignIn(t, b.base, "bc@example.com", pw, cl.ClientID, cl.ClientSecret, redirect)
+	if _, errOut, rc := cli(t, nil, "users", "logout", "bc@example.com", "--db", db, "--redis", redisURL, secret); rc != 0 {
+		t.Fatalf("users logout: %s", errOut)
+	}
+	eventually(t, 10*time.Second, "node B delivers the logout token queued by the CLI", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(delivered) == 2
+	})
+	if delivered[1] == delivered[0] {
+		t.Fatal("the second session's token is the first one again")
 	}
 }
 
