@@ -110,3 +110,15 @@ func TestVerifyIDHint(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMintLogout: the cost of signing one logout token (the worker
+// signs each delivery's first attempt, and again after exp).
+func BenchmarkMintLogout(b *testing.B) {
+	e := newEnv(b, "ES256")
+	ctx := context.Background()
+	for b.Loop() {
+		if _, _, err := e.tokens.MintLogout(ctx, keys.LogoutClaims{Audience: "app", Subject: "u1", SID: "sid-1"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
