@@ -57,14 +57,21 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		ISSParameter bool   `json:"authorization_response_iss_parameter_supported"`
 		PAR          string `json:"pushed_authorization_request_endpoint"`
 		RequirePAR   bool   `json:"require_pushed_authorization_requests"`
+		// Logout (SPEC §12).
+		EndSession      string `json:"end_session_endpoint"`
+		Backchannel     bool   `json:"backchannel_logout_supported"`
+		BackchannelSIDs bool   `json:"backchannel_logout_session_supported"`
 	}{
-		Issuer:        issuer,
-		JWKSURI:       base + "/.well-known/jwks.json",
-		Authorization: base + "/oauth2/authorize",
-		Token:         base + "/oauth2/token",
-		Revocation:    base + "/oauth2/revoke",
-		Introspection: base + "/oauth2/introspect",
-		UserInfo:      base + "/userinfo",
+		EndSession:      base + "/oauth2/logout",
+		Backchannel:     true,
+		BackchannelSIDs: true,
+		Issuer:          issuer,
+		JWKSURI:         base + "/.well-known/jwks.json",
+		Authorization:   base + "/oauth2/authorize",
+		Token:           base + "/oauth2/token",
+		Revocation:      base + "/oauth2/revoke",
+		Introspection:   base + "/oauth2/introspect",
+		UserInfo:        base + "/userinfo",
 		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials",
 			"urn:ietf:params:oauth:grant-type:token-exchange"},
 		ResponseTypes:        []string{"code"},

@@ -40,6 +40,7 @@ type signingKey struct {
 	key      crypto.Signer // wrapped: see opaqueSigner
 	atHeader string        // base64url protected header, typ at+jwt
 	idHeader string        // base64url protected header, typ JWT
+	loHeader string        // base64url protected header, typ logout+jwt
 }
 
 // verifyKey is a published public key; kid is only ever a map key (SEC-2).
@@ -139,6 +140,6 @@ func newSigningKey(kid, alg string, priv crypto.Signer) (*signingKey, error) {
 	}
 	return &signingKey{
 		kid: kid, alg: alg, signer: signer, key: opaqueSigner{priv},
-		atHeader: header(TypeAccess), idHeader: header(TypeID),
+		atHeader: header(TypeAccess), idHeader: header(TypeID), loHeader: header(TypeLogout),
 	}, nil
 }

@@ -112,6 +112,12 @@ func unavailable(err error) error {
 // verify checks the compact JWS against our published keys and the common
 // claims (iss, exp, nbf, iat, sub), decoding the payload into rc.
 func (t *Tokens) verify(ctx context.Context, token, typ string, rc *rawClaims) error {
+	return t.verifyAt(ctx, token, typ, rc, false)
+}
+
+// verifyAt is verify; with anyExp an expired token passes (exp must still
+// be present), for an id_token_hint (VerifyIDHint).
+func (t *Tokens) verifyAt(ctx context.Context, token, typ string, rc *rawClaims, anyExp bool) error {
 	if !wellFormed(token) {
 		return fmt.Errorf("%w: malformed", ErrInvalidToken)
 	}
@@ -135,7 +141,7 @@ func (t *Tokens) verify(ctx context.Context, token, typ string, rc *rawClaims) e
 		return fmt.Errorf("%w: no subject", ErrInvalidToken)
 	case rc.Exp == nil:
 		return fmt.Errorf("%w: no exp", ErrInvalidToken)
-	case !now.Before(rc.Exp.time().Add(Skew)):
+	case !anyExp && !now.Before(rc.Exp.time().Add(Skew)):
 		return fmt.Errorf("%w: expired", ErrInvalidToken)
 	case rc.Nbf != nil && rc.Nbf.time().After(now.Add(Skew)):
 		return fmt.Errorf("%w: not yet valid", ErrInvalidToken)

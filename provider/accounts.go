@@ -130,6 +130,7 @@ type Accounts struct {
 	verification verificationSender
 	loginRL      *RateLimiter
 	audit        Auditor
+	logouts      *Logouts // nil: no browser sessions to end (tests, tools)
 	sleep        func(ctx context.Context, d time.Duration) error
 	cfg          AccountsConfig
 	now          func() time.Time
@@ -180,6 +181,11 @@ type AccountDeps struct {
 	// Audit records the account's security events (SPEC §13); nil
 	// records nothing.
 	Audit Auditor
+
+	// Logouts, when set, ends the browser session a code-flow token's
+	// family belongs to when that family ends by logout or reuse, and so
+	// tells the session's apps (SPEC §12).
+	Logouts *Logouts
 }
 
 // NewAccounts wires the account service. It fails when a required
@@ -208,7 +214,7 @@ func NewAccounts(d AccountDeps) (*Accounts, error) {
 	return &Accounts{
 		users: d.Users, policy: d.Policy, hasher: d.Hasher, tokens: d.Tokens, refresh: d.Refresh,
 		rev: d.Revocations, consents: d.Consents, verification: d.Verification, loginRL: rl,
-		sleep: cfg.Sleep, cfg: cfg, now: now, log: log, audit: auditorOr(d.Audit),
+		sleep: cfg.Sleep, cfg: cfg, now: now, log: log, audit: auditorOr(d.Audit), logouts: d.Logouts,
 	}, nil
 }
 

@@ -107,6 +107,10 @@ type ClientSpec struct {
 	// RequirePAR refuses the client's authorization requests unless they
 	// were pushed first (RFC 9126 §5, SPEC §12). Needs authorization_code.
 	RequirePAR bool
+	// Logout (SPEC §12): where RP-initiated logout may return the
+	// browser, and where logout tokens go (see clients_logout.go).
+	PostLogoutRedirectURIs []string
+	BackchannelLogoutURI   string
 }
 
 // Create registers a client of the operators (the CLI, an admin) and
@@ -174,6 +178,9 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 	c := storage.Client{Domain: domain, Name: name, Public: spec.Public, Admin: spec.Admin, Trusted: spec.Trusted,
 		DPoP: spec.DPoP, RequirePAR: spec.RequirePAR}
 	if err := validateClientKeys(spec, &c); err != nil {
+		return storage.Client{}, err
+	}
+	if err := validateLogoutURIs(spec, &c); err != nil {
 		return storage.Client{}, err
 	}
 

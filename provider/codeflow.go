@@ -73,7 +73,10 @@ type CodeFlowDeps struct {
 	// a session that signed out everywhere.
 	Revocations storage.RevocationStore
 	// IDs mints ID tokens (*keys.Tokens).
-	IDs        idMinter
+	IDs idMinter
+	// Logouts, when set, records each client that gets tokens in a
+	// browser session, and refuses codes of a session that has ended.
+	Logouts    *Logouts
 	CodeTTL    time.Duration    // at most (and by default) DefaultCodeTTL
 	ConsentTTL time.Duration    // zero means DefaultConsentTTL
 	Now        func() time.Time // nil means time.Now
@@ -90,6 +93,7 @@ type CodeFlow struct {
 	sessions   storage.SessionStore
 	rev        storage.RevocationStore
 	ids        idMinter
+	logouts    *Logouts
 	codeTTL    time.Duration
 	consentTTL time.Duration
 	now        func() time.Time
@@ -102,7 +106,7 @@ func NewCodeFlow(d CodeFlowDeps) (*CodeFlow, error) {
 		return nil, errors.New("provider: code flow: missing dependency")
 	}
 	f := &CodeFlow{
-		accounts: d.Accounts, clients: d.Clients, sessions: d.Store, rev: d.Revocations, ids: d.IDs,
+		accounts: d.Accounts, clients: d.Clients, sessions: d.Store, rev: d.Revocations, ids: d.IDs, logouts: d.Logouts,
 		codeTTL: d.CodeTTL, consentTTL: d.ConsentTTL, now: d.Now, log: d.Log,
 	}
 	if f.codeTTL <= 0 || f.codeTTL > DefaultCodeTTL {
@@ -120,12 +124,13 @@ func NewCodeFlow(d CodeFlowDeps) (*CodeFlow, error) {
 	return f, nil
 }
 
-// IssueCode stores a new authorization code for user u, who signed in at
-// authTime, under request req, and returns it. The code is 256 random bits;
-// only its hash is stored, with the client, redirect URI, scope, nonce, PKCE
-// challenge and a fresh family id (the sid of every token minted from it),
-// for CodeTTL. Errors wrap storage.ErrUnavailable.
-func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.Time, req AuthorizeRequest) (string, error) {
+// IssueCode stores a new authorization code for the browser sign-in in
+// under request req, and returns it. The code is 256 random bits; only its
+// hash is stored, with the client, redirect URI, scope, nonce, PKCE
+// challenge, the browser session's sid and a fresh family id (the access
+// tokens' sid), for CodeTTL. Errors wrap storage.ErrUnavailable.
+func (f *CodeFlow) IssueCode(ctx context.Context, in SignIn, req AuthorizeRequest) (string, error) {
+	u, authTime := in.User, in.AuthTime
 	code, hash := NewSecret(codeBytes)
 	now := f.now()
 	err := f.sessions.SaveCode(ctx, storage.AuthCode{
@@ -137,6 +142,7 @@ func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.
 		Nonce:         req.Nonce,
 		CodeChallenge: req.CodeChallenge,
 		FamilyID:      uuid.NewString(),
+		SID:           in.SID,
 		AuthTime:      authTime,
 		ExpiresAt:     now.Add(f.codeTTL),
 	})
@@ -208,6 +214,13 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 	if err := f.checkNotBefore(ctx, code); err != nil {
 		return CodeTokens{}, err
 	}
+	if f.logouts != nil && code.SID != "" {
+		// The client is recorded before its tokens exist, so a session
+		// that ends from now on revokes them (Logouts.AddClient).
+		if err := f.logouts.AddClient(ctx, code.SID, code.UserID, code.AuthTime, c.ID, code.FamilyID); err != nil {
+			return CodeTokens{}, err
+		}
+	}
 	u, err := f.accounts.Me(ctx, code.UserID)
 	if errors.Is(err, ErrUnauthenticated) {
 		return CodeTokens{}, invalidGrant("The user no longer exists or is disabled")
@@ -229,7 +242,14 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 	}
 	out := CodeTokens{TokenPair: pair, Scope: code.Scope}
 	if slices.Contains(scopes, ScopeOpenID) {
-		idc := keys.IDClaims{Subject: u.ID, Audience: c.ID, Nonce: code.Nonce, SID: code.FamilyID, AuthTime: code.AuthTime}
+		// sid names the browser session, the same for every client
+		// signed in through it (SPEC §12); a code from a session without
+		// one names its family, as before.
+		sid := code.SID
+		if sid == "" {
+			sid = code.FamilyID
+		}
+		idc := keys.IDClaims{Subject: u.ID, Audience: c.ID, Nonce: code.Nonce, SID: sid, AuthTime: code.AuthTime}
 		if slices.Contains(scopes, ScopeEmail) {
 			verified := u.IsActivated
 			idc.Email, idc.EmailVerified = u.Email, &verified

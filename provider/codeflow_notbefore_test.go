@@ -54,13 +54,13 @@ func TestCodeNotBefore(t *testing.T) {
 			signIn := e.clk.Now()
 			// The browser session's code comes first, then the sessions
 			// end; a case that signs in again issues its code afterwards.
-			code, err := e.flow.IssueCode(ctx, u, signIn, req)
+			code, err := e.flow.IssueCode(ctx, provider.SignIn{User: u, AuthTime: signIn}, req)
 			if err != nil {
 				t.Fatal(err)
 			}
 			e.clk.Advance(time.Millisecond)
 			if again := tc.run(t, e, u, signIn); !again.IsZero() {
-				if code, err = e.flow.IssueCode(ctx, u, again, req); err != nil {
+				if code, err = e.flow.IssueCode(ctx, provider.SignIn{User: u, AuthTime: again}, req); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -89,7 +89,7 @@ func TestCodeOfEndedSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.clk.Advance(time.Second)
-	code, err := e.flow.IssueCode(ctx, u, signIn, req)
+	code, err := e.flow.IssueCode(ctx, provider.SignIn{User: u, AuthTime: signIn}, req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -143,7 +143,7 @@ func TestCodeLifetime(t *testing.T) {
 		return provider.CodeExchange{Code: code, RedirectURI: "https://app.example/cb", CodeVerifier: flowVerifier}
 	}
 
-	code, err := e.flow.IssueCode(ctx, u, e.clk.Now(), req)
+	code, err := e.flow.IssueCode(ctx, provider.SignIn{User: u, AuthTime: e.clk.Now()}, req)
 	if err != nil || len(code) < 43 {
 		t.Fatalf("code %q, %v", code, err)
 	}
@@ -152,7 +152,7 @@ func TestCodeLifetime(t *testing.T) {
 		t.Fatalf("expired code: %v, want ErrInvalidGrant", err)
 	}
 
-	code, _ = e.flow.IssueCode(ctx, u, e.clk.Now(), req)
+	code, _ = e.flow.IssueCode(ctx, provider.SignIn{User: u, AuthTime: e.clk.Now()}, req)
 	e.clk.Advance(59 * time.Second)
 	tok, err := e.flow.Exchange(ctx, c, x(code))
 	if err != nil {

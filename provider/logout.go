@@ -28,9 +28,22 @@ func (a *Accounts) Logout(ctx context.Context, c keys.AccessClaims) error {
 		if err := a.EndSession(ctx, c.SID); err != nil {
 			return err
 		}
+		// A code-flow token's family is part of a browser session:
+		// that whole session ends (SPEC §12).
+		if err := a.endBrowserSession(ctx, c.SID); err != nil {
+			return err
+		}
 	}
 	a.audit.Record(ctx, AuditEvent{Event: EventLogout, UserID: c.Subject, ClientID: c.ClientID, Domain: c.Domain, Actor: ActorUser})
 	return nil
+}
+
+// endBrowserSession ends the browser session family belongs to, if any.
+func (a *Accounts) endBrowserSession(ctx context.Context, family string) error {
+	if a.logouts == nil {
+		return nil
+	}
+	return a.logouts.EndFamily(ctx, family)
 }
 
 // revokeAccess revokes the access token c by its jti until its exp (now

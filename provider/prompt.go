@@ -13,6 +13,10 @@ type SignIn struct {
 	// AuthTime is when the browser session signed in: the auth_time of
 	// the ID tokens minted from the code.
 	AuthTime time.Time
+	// SID names the browser session (the sid of ID tokens, SPEC §12);
+	// "" for a session from before sids, whose tokens then carry their
+	// family as sid.
+	SID string
 }
 
 // AuthorizeNext is what the authorization endpoint does next, as decided
@@ -73,7 +77,7 @@ func (f *CodeFlow) Authorize(ctx context.Context, req AuthorizeRequest, in *Sign
 		}
 		return AuthorizeDecision{Next: NextConsent}, nil
 	}
-	code, err := f.IssueCode(ctx, in.User, in.AuthTime, req)
+	code, err := f.IssueCode(ctx, *in, req)
 	if err != nil {
 		return AuthorizeDecision{}, err
 	}

@@ -303,6 +303,9 @@ func (a *Accounts) rotateFailed(ctx context.Context, familyID string, err error,
 		if rerr := a.rev.Revoke(ctx, familyID, a.now().Add(a.cfg.RefreshAbsolute)); rerr != nil {
 			return fmt.Errorf("provider: refresh reuse: revoke session: %w", rerr)
 		}
+		if rerr := a.endBrowserSession(ctx, familyID); rerr != nil {
+			return fmt.Errorf("provider: refresh reuse: %w", rerr)
+		}
 		return fmt.Errorf("%w: refresh token reused", ErrUnauthenticated)
 	case errors.Is(err, storage.ErrNotFound):
 		return fmt.Errorf("%w: unknown or expired refresh token", ErrUnauthenticated)

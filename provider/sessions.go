@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
+
 	"user-registry/keys"
 	"user-registry/storage"
 )
@@ -31,9 +33,12 @@ type SessionDeps struct {
 	Revocations storage.RevocationStore
 	// Users tells whether a session's user still exists (UserByID).
 	Users storage.UserStore
-	TTL   time.Duration    // lifetime of a session; zero means DefaultSessionTTL
-	Now   func() time.Time // nil means time.Now
-	Log   *slog.Logger     // nil discards
+	// Logouts, when set, tracks each session for back-channel logout
+	// and ends what was minted in it when it ends (SPEC §12).
+	Logouts *Logouts
+	TTL     time.Duration    // lifetime of a session; zero means DefaultSessionTTL
+	Now     func() time.Time // nil means time.Now
+	Log     *slog.Logger     // nil discards
 }
 
 // Sessions owns browser sign-ins (SPEC §8): it creates them, decides
@@ -45,6 +50,7 @@ type Sessions struct {
 	store storage.SessionStore
 	rev   storage.RevocationStore
 	users storage.UserStore
+	lo    *Logouts
 	ttl   time.Duration
 	now   func() time.Time
 	log   *slog.Logger
@@ -57,7 +63,7 @@ func NewSessions(d SessionDeps) (*Sessions, error) {
 	if d.Store == nil || d.Revocations == nil || d.Users == nil {
 		return nil, errors.New("provider: sessions: missing dependency")
 	}
-	s := &Sessions{store: d.Store, rev: d.Revocations, users: d.Users, ttl: d.TTL, now: d.Now, log: d.Log}
+	s := &Sessions{store: d.Store, rev: d.Revocations, users: d.Users, lo: d.Logouts, ttl: d.TTL, now: d.Now, log: d.Log}
 	if s.ttl <= 0 {
 		s.ttl = DefaultSessionTTL
 	}
@@ -83,9 +89,17 @@ func (s *Sessions) Create(ctx context.Context, userID string) (string, storage.S
 	sess := storage.Session{
 		ID:        id,
 		UserID:    userID,
+		SID:       uuid.NewString(),
 		CSRFKey:   RandomBytes(sessionSecretLen),
 		CreatedAt: now,
 		ExpiresAt: now.Add(s.ttl),
+	}
+	// Tracked first: a session is never live without its user's
+	// logout-everywhere reaching it.
+	if s.lo != nil {
+		if err := s.lo.Track(ctx, sess.SID, userID, now, sess.ExpiresAt); err != nil {
+			return "", storage.Session{}, err
+		}
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return "", storage.Session{}, fmt.Errorf("provider: create session: %w", err)
@@ -122,6 +136,18 @@ func (s *Sessions) Validate(ctx context.Context, value string) (storage.User, st
 	if err != nil {
 		return storage.User{}, storage.Session{}, false, fmt.Errorf("provider: session not-before: %w", err)
 	}
+	if s.lo != nil && sess.SID != "" {
+		// Ended by sid where its cookie was not at hand: an RP-initiated
+		// logout from another browser, a logout with an app's token,
+		// refresh-token reuse (Logouts.End).
+		ended, err := s.lo.Ended(ctx, sess.SID)
+		if err != nil {
+			return storage.User{}, storage.Session{}, false, err
+		}
+		if ended {
+			return storage.User{}, storage.Session{}, false, nil
+		}
+	}
 	if keys.RevokedByNotBefore(sess.CreatedAt, "", nb, spare) {
 		s.log.DebugContext(ctx, "browser session ended by not-before", "user_id", sess.UserID)
 		return storage.User{}, storage.Session{}, false, nil
@@ -149,10 +175,33 @@ func (s *Sessions) End(ctx context.Context, value string) error {
 	if value == "" {
 		return nil
 	}
-	if err := s.store.DeleteSession(ctx, sessionID(value)); err != nil {
+	id := sessionID(value)
+	var sess storage.Session
+	if s.lo != nil {
+		var err error
+		sess, err = s.store.Session(ctx, id)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("provider: end session: %w", err)
+		}
+	}
+	if err := s.store.DeleteSession(ctx, id); err != nil {
 		return fmt.Errorf("provider: end session: %w", err)
 	}
+	if s.lo != nil && sess.SID != "" {
+		return s.lo.End(ctx, sess.SID, sess.UserID, sess.CreatedAt)
+	}
 	return nil
+}
+
+// EndSID ends the browser session named sid of userID without its cookie
+// (RP-initiated logout with an id_token_hint): the session stops counting
+// on every node (Validate) and what was minted in it is ended. Without
+// Logouts it does nothing. Errors wrap storage.ErrUnavailable.
+func (s *Sessions) EndSID(ctx context.Context, sid, userID string) error {
+	if s.lo == nil || sid == "" {
+		return nil
+	}
+	return s.lo.End(ctx, sid, userID, time.Time{})
 }
 
 // sessionID is the key a session is stored under: HashSecret of the

@@ -124,7 +124,7 @@ func TestDisabledFlagAlone(t *testing.T) {
 	pair := e.login(t, u.Email, pw)
 	cookie := createSession(t, sessions, u.ID)
 	c, req := notBeforeAuthorize(t, e)
-	code, err := e.flow.IssueCode(ctx, u, e.clk.Now(), req)
+	code, err := e.flow.IssueCode(ctx, provider.SignIn{User: u, AuthTime: e.clk.Now()}, req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,6 +116,11 @@ type Client struct {
 	// PrevSecretExpiresAt, and never after (SEC-64). Empty when none.
 	PrevSecretHash      []byte
 	PrevSecretExpiresAt time.Time
+	// PostLogoutRedirectURIs are where RP-initiated logout may send the
+	// browser back (exact match, SPEC §12); BackchannelLogoutURI receives
+	// logout tokens ("" = none).
+	PostLogoutRedirectURIs []string
+	BackchannelLogoutURI   string
 }
 
 // SigningKey is one JWS signing key. Rows are immutable once written: the
@@ -135,8 +140,12 @@ type SigningKey struct {
 
 // Session is a browser sign-in, referenced by the session cookie.
 type Session struct {
-	ID        string
-	UserID    string
+	ID     string
+	UserID string
+	// SID names the session in ID tokens and logout tokens (SPEC §12):
+	// random, unrelated to ID (the cookie's hash). "" for a session
+	// created before sids existed.
+	SID       string `json:",omitempty"`
 	CSRFKey   []byte // per-session secret for form tokens, if the web layer wants one
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -170,7 +179,8 @@ type AuthCode struct {
 	Scope         string
 	Nonce         string
 	CodeChallenge string // S256 challenge; "" when the client used none
-	FamilyID      string // family (and sid) of the tokens minted from this code
+	FamilyID      string // family (and access-token sid) of the tokens minted from this code
+	SID           string `json:",omitempty"` // browser session that approved it (ID-token sid)
 	AuthTime      time.Time
 	ExpiresAt     time.Time
 }

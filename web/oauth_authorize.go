@@ -60,7 +60,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	var in *provider.SignIn
 	if ok {
-		in = &provider.SignIn{User: u, AuthTime: sess.CreatedAt}
+		in = &provider.SignIn{User: u, AuthTime: sess.CreatedAt, SID: sess.SID}
 	}
 	d, err := s.cfg.CodeFlow.Authorize(r.Context(), req, in)
 	if err != nil {
@@ -88,7 +88,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 // the client with it (the consent page's approval). The session's creation
 // is the user's auth_time.
 func (s *server) issueCode(w http.ResponseWriter, r *http.Request, u provider.User, sess provider.Session, req provider.AuthorizeRequest) {
-	code, err := s.cfg.CodeFlow.IssueCode(r.Context(), u, sess.CreatedAt, req)
+	code, err := s.cfg.CodeFlow.IssueCode(r.Context(), provider.SignIn{User: u, AuthTime: sess.CreatedAt, SID: sess.SID}, req)
 	if err != nil {
 		s.renderFailure(w, r, err)
 		return

@@ -22,7 +22,7 @@ import (
 var pageFS embed.FS
 
 // pageNames are the templates, each rendered inside layout.html.
-var pageNames = []string{"login", "signup", "account", "message", "consent", "oauth_error", "forgot", "reset", "verify"}
+var pageNames = []string{"login", "signup", "account", "message", "consent", "oauth_error", "forgot", "reset", "verify", "logout_confirm"}
 
 // pageTemplates holds one parsed template set per page.
 type pageTemplates struct {
@@ -67,6 +67,8 @@ type pageData struct {
 	Consent *consentView
 	// Activity is the account page's "Recent activity" (page_account.go).
 	Activity []activityRow
+	// Logout is the logout confirmation form (oauth_logout.go).
+	Logout *logoutView
 }
 
 // render writes the page with status. The page is rendered into a buffer

@@ -48,6 +48,9 @@ type Config struct {
 	// Sessions owns browser sign-ins (create, validate, end); nil leaves
 	// the pages out.
 	Sessions *provider.Sessions
+	// EndSession serves RP-initiated logout at /oauth2/logout (SPEC §12);
+	// nil leaves it out. It needs the pages.
+	EndSession *provider.EndSession
 	// IPLimit is the per-client-IP limit (--limit-ip) on /login, /signup
 	// and /, JSON and form posts alike; nil: no limit.
 	IPLimit *provider.RateLimiter
@@ -124,6 +127,7 @@ func New(cfg Config) http.Handler {
 	s.routesPages(r)
 	s.routesOAuth(r)
 	s.routesCodeFlow(r) // /oauth2/authorize and the consent page (oauth_authorize.go)
+	s.routesLogout(r)   // /oauth2/logout (oauth_logout.go)
 	s.routesAudit(r)    // GET /admin/audit (admin_audit.go)
 	methodFallbacks(r, func(w http.ResponseWriter, r *http.Request) { writeError(w, r, s.log, errMethod) })
 

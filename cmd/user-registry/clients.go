@@ -75,12 +75,15 @@ type listedClient struct {
 	Trusted      bool     `json:"trusted"`
 	RequirePAR   bool     `json:"require_par"`
 	CreatedAt    string   `json:"created_at"`
+	// Logout (SPEC §12).
+	PostLogoutRedirectURIs []string `json:"post_logout_redirect_uris"`
+	BackchannelLogoutURI   string   `json:"backchannel_logout_uri,omitempty"`
 }
 
 func cmdClients(ctx context.Context, args []string, e env) error {
 	var c storeConfig
 	var spec provider.ClientSpec
-	var scopes, grants, redirects, audiences stringList
+	var scopes, grants, redirects, audiences, postLogout stringList
 	var asJSON bool
 	var jwksFile string
 	fs := flag.NewFlagSet("clients", flag.ContinueOnError)
@@ -99,6 +102,8 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&spec.JWKSURI, "jwks-uri", "", "create: https URL of the client's JWK Set (private_key_jwt)")
 	fs.BoolVar(&spec.DPoP, "dpop", false, "create: require a DPoP proof on every token request")
 	fs.BoolVar(&spec.RequirePAR, "require-par", false, "create: refuse authorization requests not pushed to /oauth2/par first")
+	fs.Var(&postLogout, "post-logout-redirect-uri", "create: where RP-initiated logout may return the browser (repeatable, exact match)")
+	fs.StringVar(&spec.BackchannelLogoutURI, "backchannel-logout-uri", "", "create: https URL that receives back-channel logout tokens")
 	var grace string
 	fs.StringVar(&grace, "grace", "", "rotate-secret: how long the previous secret keeps working (default 24h)")
 	fs.BoolVar(&asJSON, "json", false, "list: as JSON")
@@ -135,6 +140,7 @@ func cmdClients(ctx context.Context, args []string, e env) error {
 		return errUsage
 	}
 	spec.Scopes, spec.GrantTypes, spec.RedirectURIs, spec.Audiences = scopes, grants, redirects, audiences
+	spec.PostLogoutRedirectURIs = postLogout
 	if jwksFile != "" {
 		if spec.JWKS, err = readJWKSFile(jwksFile); err != nil {
 			return err
@@ -224,6 +230,7 @@ func printClients(list []storage.Client, asJSON bool, e env) error {
 				ClientID: c.ID, Domain: c.Domain, Name: c.Name, GrantTypes: orEmpty(c.GrantTypes),
 				Scopes: orEmpty(c.Scopes), RedirectURIs: orEmpty(c.RedirectURIs), Audiences: orEmpty(c.Audiences),
 				Public: c.Public, Admin: c.Admin, Trusted: c.Trusted, RequirePAR: c.RequirePAR, CreatedAt: c.CreatedAt.UTC().Format(time.RFC3339),
+				PostLogoutRedirectURIs: orEmpty(c.PostLogoutRedirectURIs), BackchannelLogoutURI: c.BackchannelLogoutURI,
 			})
 		}
 		return json.NewEncoder(e.stdout).Encode(out)

@@ -183,19 +183,34 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 			stopMail()
 		}
 	}()
+	// Back-channel logout (SPEC §12): the worker delivers what any node
+	// queued; revocations through rev also end the user's browser
+	// sessions (logout everywhere, password change, deletion, disable).
+	backchannel, logouts, err := newLogouts(db, eph, tokens, acfg.RefreshAbsolute, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	rev := logouts.Revocations(eph)
 	deps := provider.AccountDeps{
 		Users: db, Policy: policy, Hasher: hasher, Tokens: tokens,
-		Refresh: eph, Revocations: eph, Rate: eph.Rate(), Consents: eph, Config: acfg, Log: log, Audit: audit,
+		Refresh: eph, Revocations: rev, Rate: eph.Rate(), Consents: eph, Config: acfg, Log: log, Audit: audit,
+		Logouts: logouts,
 	}
 	if mailer != nil {
 		deps.Verification = links
 	}
+	stopBackchannel := runBackchannel(ctx, backchannel)
+	defer func() {
+		if err != nil {
+			stopBackchannel()
+		}
+	}()
 	accounts, err := provider.NewAccounts(deps)
 	if err != nil {
 		return nil, nil, err
 	}
 	codeFlow, err := provider.NewCodeFlow(provider.CodeFlowDeps{
-		Accounts: accounts, Clients: clients, Store: eph, Revocations: eph, IDs: tokens, Log: log,
+		Accounts: accounts, Clients: clients, Store: eph, Revocations: eph, IDs: tokens, Log: log, Logouts: logouts,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -204,7 +219,13 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	sessions, err := provider.NewSessions(provider.SessionDeps{Store: eph, Revocations: eph, Users: db, Log: log})
+	sessions, err := provider.NewSessions(provider.SessionDeps{Store: eph, Revocations: eph, Users: db, Log: log,
+		Logouts: logouts})
+	if err != nil {
+		return nil, nil, err
+	}
+	endSession, err := provider.NewEndSession(provider.EndSessionDeps{Tokens: tokens, Clients: clients,
+		Sessions: sessions, Audit: audit, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -240,7 +261,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph, Audit: audit, Log: log})
+	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: rev, Consents: eph, Audit: audit, Log: log})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -259,6 +280,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		ClientAuth:         clientAuth,
 		CodeFlow:           codeFlow,
 		Sessions:           sessions,
+		EndSession:         endSession,
 		IPLimit:            ipLimit,
 		GenericLoginErrors: c.LoginErrors == "generic",
 		TrustedProxies:     proxies,
@@ -269,5 +291,5 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Federation:         federation,
 		DPoP:               dpop,
 		SecretRotation:     rotation,
-	}), func() { stopMail(); stopAudit() }, nil
+	}), func() { stopBackchannel(); stopMail(); stopAudit() }, nil
 }

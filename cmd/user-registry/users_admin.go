@@ -88,8 +88,14 @@ func usersAdmin(ctx context.Context, c *storeConfig, pos []string, o usersOption
 	}
 	ctx, audit, flush := cliAudit(ctx, db, log)
 	defer flush()
+	// Disabling, logging out or deleting a user ends their browser
+	// sessions: logout tokens are queued for a running server to deliver.
+	logouts, err := provider.NewLogouts(provider.LogoutDeps{Store: eph, Revocations: eph, Refresh: eph, Clients: db, Log: log})
+	if err != nil {
+		return err
+	}
 	ua, err := provider.NewUserAdmin(provider.UserAdminDeps{
-		Users: db, Revocations: eph, Consents: eph, Audit: audit, Log: log,
+		Users: db, Revocations: logouts.Revocations(eph), Consents: eph, Audit: audit, Log: log,
 	})
 	if err != nil {
 		return err

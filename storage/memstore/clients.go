@@ -18,6 +18,7 @@ func cloneClient(c storage.Client) storage.Client {
 	c.Scopes = slices.Clone(c.Scopes)
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.Audiences = slices.Clone(c.Audiences)
+	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
 	c.JWKS = slices.Clone(c.JWKS)
 	return c
 }

@@ -60,6 +60,8 @@ type Store struct {
 	notBefore map[string]notBefore             // user → entry
 	nonces    *nonceSet                        // single-use keys (NonceStore); own lock and sweep
 	pushed    map[string]storage.PushedRequest // by hash; made on first use (pushed.go)
+
+	lo logoutMem // back-channel logout records (logout.go)
 }
 
 // Option configures a Store.

@@ -32,6 +32,8 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 		DPoP:       c.DPoP,
 		RequirePAR: c.RequirePAR,
 
+		BackchannelLogoutURI: c.BackchannelLogoutURI,
+
 		PrevSecretHash:      c.PrevSecretHash,
 		PrevSecretExpiresAt: toNullTime(c.PrevSecretExpiresAt),
 	}
@@ -43,6 +45,7 @@ func (s *Store) CreateClient(ctx context.Context, c *storage.Client) error {
 		{&row.Scopes, c.Scopes},
 		{&row.RedirectURIs, c.RedirectURIs},
 		{&row.Audiences, c.Audiences},
+		{&row.PostLogoutRedirectURIs, c.PostLogoutRedirectURIs},
 	} {
 		v, err := encodeList(f.src)
 		if err != nil {

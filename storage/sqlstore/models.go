@@ -72,6 +72,9 @@ type clientRow struct {
 	RequirePAR          bool       `gorm:"column:require_par;not null;default:false"` // SPEC §12; older rows: not required
 	PrevSecretHash      []byte     `gorm:"size:255"`
 	PrevSecretExpiresAt *time.Time `gorm:"precision:6"` // NULL when none (MySQL rejects zero dates)
+	// Logout (SPEC §12): defaults so older rows read as "none registered".
+	PostLogoutRedirectURIs string `gorm:"column:post_logout_redirect_uris;size:4096;not null;default:''"`
+	BackchannelLogoutURI   string `gorm:"column:backchannel_logout_uri;size:2048;not null;default:''"`
 }
 
 func (clientRow) TableName() string { return "clients" }
@@ -135,6 +138,8 @@ func toClient(r clientRow) (storage.Client, error) {
 		DPoP:       r.DPoP,
 		RequirePAR: r.RequirePAR,
 
+		BackchannelLogoutURI: r.BackchannelLogoutURI,
+
 		PrevSecretHash:      r.PrevSecretHash,
 		PrevSecretExpiresAt: fromNullTime(r.PrevSecretExpiresAt),
 	}
@@ -146,6 +151,7 @@ func toClient(r clientRow) (storage.Client, error) {
 		{&c.Scopes, r.Scopes},
 		{&c.RedirectURIs, r.RedirectURIs},
 		{&c.Audiences, r.Audiences},
+		{&c.PostLogoutRedirectURIs, r.PostLogoutRedirectURIs},
 	} {
 		v, err := decodeList(f.src)
 		if err != nil {

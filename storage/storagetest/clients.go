@@ -28,6 +28,8 @@ func recClient(t *testing.T, what string, got, want storage.Client) {
 		got.CreatedBy == want.CreatedBy &&
 		bytes.Equal(got.JWKS, want.JWKS) && got.JWKSURI == want.JWKSURI &&
 		got.DPoP == want.DPoP && got.RequirePAR == want.RequirePAR &&
+		slices.Equal(got.PostLogoutRedirectURIs, want.PostLogoutRedirectURIs) &&
+		got.BackchannelLogoutURI == want.BackchannelLogoutURI &&
 		bytes.Equal(got.PrevSecretHash, want.PrevSecretHash)
 	if !same {
 		t.Errorf("%s:\n got  %+v\n want %+v", what, got, want)
@@ -54,8 +56,10 @@ func testClients(t *testing.T, s Stores) {
 			Name: "Confidential app", GrantTypes: []string{"authorization_code", "refresh_token"},
 			Scopes: []string{"openid", "email", "profile"}, RedirectURIs: []string{"https://a.example/cb", "https://a.example/cb2?x=1&y=\"2\""},
 			Audiences: []string{"https://api.a.example"}, Trusted: true,
-			CreatedBy: "6f1c2a7e-0b8d-4c1e-9a55-3d2f1e0c9b71",
-			CreatedAt: now.Add(2 * time.Second),
+			PostLogoutRedirectURIs: []string{"https://a.example/bye", "https://a.example/bye?x=1"},
+			BackchannelLogoutURI:   "https://a.example/backchannel",
+			CreatedBy:              "6f1c2a7e-0b8d-4c1e-9a55-3d2f1e0c9b71",
+			CreatedAt:              now.Add(2 * time.Second),
 		},
 		{
 			ID: "spa", Domain: "a.example", Name: "Single-page app ✓",
