@@ -59,6 +59,10 @@ type Store struct {
 	revoked   map[string]time.Time // id → until
 	notBefore map[string]notBefore // user → entry
 	nonces    map[string]time.Time // single-use key → until
+
+	totp       map[string]storage.TOTPFactor   // by user ID
+	recovery   map[string]map[string]struct{}  // user ID → code hashes
+	challenges map[string]storage.MFAChallenge // by mfa_token hash
 }
 
 // Option configures a Store.
@@ -93,6 +97,9 @@ func New(opts ...Option) *Store {
 		notBefore:   map[string]notBefore{},
 		nonces:      map[string]time.Time{},
 		trusts:      map[string]storage.Trust{},
+		totp:        map[string]storage.TOTPFactor{},
+		recovery:    map[string]map[string]struct{}{},
+		challenges:  map[string]storage.MFAChallenge{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -127,6 +134,11 @@ func (s *Store) wrote(now time.Time) {
 	for h, v := range s.codes {
 		if !live(v.code.ExpiresAt, now) {
 			delete(s.codes, h)
+		}
+	}
+	for h, v := range s.challenges {
+		if !live(v.ExpiresAt, now) {
+			delete(s.challenges, h)
 		}
 	}
 	for uid, m := range s.consents {

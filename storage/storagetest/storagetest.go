@@ -21,6 +21,8 @@ type Stores struct {
 	Audit       storage.AuditStore
 	Nonces      storage.NonceStore
 	Federation  storage.FederationStore
+	MFA         storage.MFAStore
+	Challenges  storage.MFAChallengeStore
 
 	// Clock is the clock the ephemeral stores were built with (their Now),
 	// so expiry is tested by advancing it rather than sleeping. Backends
@@ -78,6 +80,8 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 		{"nonces", testNonces, func(s Stores) bool { return s.Nonces != nil }},
 		{"federation", testFederation, func(s Stores) bool { return s.Federation != nil }},
 		{"client-secret-rotation", testClientSecretRotation, func(s Stores) bool { return s.Clients != nil }},
+		{"mfa", testMFA, func(s Stores) bool { return s.MFA != nil }},
+		{"mfa-challenges", testMFAChallenges, func(s Stores) bool { return s.Challenges != nil }},
 	}
 	for _, g := range auditGroups {
 		groups = append(groups, struct {
