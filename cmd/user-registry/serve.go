@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"user-registry/keys"
@@ -174,7 +175,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	log.Info("failed logins held to a floor", "failure_floor", acfg.FailureFloor)
-	links, stopMail, err := startMail(mailer, eph, c.Issuer, log)
+	links, mailQueue, stopMail, err := startMail(mailer, eph, c.Issuer, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -240,11 +241,21 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph, Audit: audit, Log: log})
+	mfaDeps := provider.MFADeps{Accounts: accounts, Store: db, Challenges: eph, Secret: secret,
+		Issuer: mfaIssuer(c.Issuer), Audit: audit, Log: log}
+	if mailer != nil {
+		mfaDeps.Mail = mailQueue
+	}
+	mfa, err := provider.NewMFA(mfaDeps)
+	if err != nil {
+		return nil, nil, err
+	}
+	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph, Audit: audit, Log: log, MFA: mfa})
 	if err != nil {
 		return nil, nil, err
 	}
 	return web.New(web.Config{
+		MFA:                mfa,
 		Log:                log,
 		Ready:              map[string]web.Pinger{"database": db, "sessions": eph},
 		Issuer:             c.Issuer,
@@ -270,4 +281,13 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		DPoP:               dpop,
 		SecretRotation:     rotation,
 	}), func() { stopMail(); stopAudit() }, nil
+}
+
+// mfaIssuer is the name authenticator apps show for our TOTP entries: the
+// issuer's host.
+func mfaIssuer(issuer string) string {
+	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "user-registry"
 }

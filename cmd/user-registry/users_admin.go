@@ -90,6 +90,7 @@ func usersAdmin(ctx context.Context, c *storeConfig, pos []string, o usersOption
 	defer flush()
 	ua, err := provider.NewUserAdmin(provider.UserAdminDeps{
 		Users: db, Revocations: eph, Consents: eph, Audit: audit, Log: log,
+		MFA: &provider.MFAAdmin{Store: db},
 	})
 	if err != nil {
 		return err
