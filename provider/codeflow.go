@@ -73,7 +73,10 @@ type CodeFlowDeps struct {
 	// a session that signed out everywhere.
 	Revocations storage.RevocationStore
 	// IDs mints ID tokens (*keys.Tokens).
-	IDs        idMinter
+	IDs idMinter
+	// Policy, when set, tells which domains require a second factor:
+	// their users' sign-ins without one are sent to sign in again.
+	Policy     mfaPolicy
 	CodeTTL    time.Duration    // at most (and by default) DefaultCodeTTL
 	ConsentTTL time.Duration    // zero means DefaultConsentTTL
 	Now        func() time.Time // nil means time.Now
@@ -90,10 +93,17 @@ type CodeFlow struct {
 	sessions   storage.SessionStore
 	rev        storage.RevocationStore
 	ids        idMinter
+	policy     mfaPolicy
 	codeTTL    time.Duration
 	consentTTL time.Duration
 	now        func() time.Time
 	log        *slog.Logger
+}
+
+// mfaPolicy answers whether a domain requires a second factor
+// (*DomainPolicy).
+type mfaPolicy interface {
+	RequireMFA(ctx context.Context, domain string) (bool, error)
 }
 
 // NewCodeFlow wires the code flow. It fails when a dependency is missing.
@@ -102,7 +112,7 @@ func NewCodeFlow(d CodeFlowDeps) (*CodeFlow, error) {
 		return nil, errors.New("provider: code flow: missing dependency")
 	}
 	f := &CodeFlow{
-		accounts: d.Accounts, clients: d.Clients, sessions: d.Store, rev: d.Revocations, ids: d.IDs,
+		accounts: d.Accounts, clients: d.Clients, sessions: d.Store, rev: d.Revocations, ids: d.IDs, policy: d.Policy,
 		codeTTL: d.CodeTTL, consentTTL: d.ConsentTTL, now: d.Now, log: d.Log,
 	}
 	if f.codeTTL <= 0 || f.codeTTL > DefaultCodeTTL {
@@ -126,6 +136,13 @@ func NewCodeFlow(d CodeFlowDeps) (*CodeFlow, error) {
 // challenge and a fresh family id (the sid of every token minted from it),
 // for CodeTTL. Errors wrap storage.ErrUnavailable.
 func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.Time, req AuthorizeRequest) (string, error) {
+	return f.IssueCodeFor(ctx, SignIn{User: u, AuthTime: authTime}, req)
+}
+
+// IssueCodeFor is IssueCode for a sign-in whose amr the code keeps, for
+// the tokens minted from it (SPEC §10).
+func (f *CodeFlow) IssueCodeFor(ctx context.Context, in SignIn, req AuthorizeRequest) (string, error) {
+	u, authTime := in.User, in.AuthTime
 	code, hash := NewSecret(codeBytes)
 	now := f.now()
 	err := f.sessions.SaveCode(ctx, storage.AuthCode{
@@ -138,6 +155,7 @@ func (f *CodeFlow) IssueCode(ctx context.Context, u storage.User, authTime time.
 		CodeChallenge: req.CodeChallenge,
 		FamilyID:      uuid.NewString(),
 		AuthTime:      authTime,
+		AMR:           in.AMR,
 		ExpiresAt:     now.Add(f.codeTTL),
 	})
 	if err != nil {
@@ -223,13 +241,15 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 		FamilyID:    code.FamilyID,
 		WithRefresh: slices.Contains(scopes, ScopeOfflineAccess) && slices.Contains(c.GrantTypes, GrantRefreshToken),
 		Bind:        Binding{JKT: x.JKT, Refresh: c.Public},
+		AMR:         code.AMR,
 	})
 	if err != nil {
 		return CodeTokens{}, err
 	}
 	out := CodeTokens{TokenPair: pair, Scope: code.Scope}
 	if slices.Contains(scopes, ScopeOpenID) {
-		idc := keys.IDClaims{Subject: u.ID, Audience: c.ID, Nonce: code.Nonce, SID: code.FamilyID, AuthTime: code.AuthTime}
+		idc := keys.IDClaims{Subject: u.ID, Audience: c.ID, Nonce: code.Nonce, SID: code.FamilyID, AuthTime: code.AuthTime,
+			AMR: code.AMR, ACR: ACRFor(code.AMR)}
 		if slices.Contains(scopes, ScopeEmail) {
 			verified := u.IsActivated
 			idc.Email, idc.EmailVerified = u.Email, &verified

@@ -293,29 +293,70 @@ func (m *MFA) Fail(ctx context.Context, mfaToken string) error {
 // Returns ErrMFAExpired, ErrWrongCode, *RateLimitError, or an error
 // wrapping storage.ErrUnavailable.
 func (m *MFA) VerifyLogin(ctx context.Context, mfaToken, code, jkt string) (TokenPair, error) {
+	if err := m.verifyCode(ctx, mfaToken, code); err != nil {
+		return TokenPair{}, err
+	}
+	return m.Complete(ctx, mfaToken, amrPasswordOTP(), jkt)
+}
+
+// VerifyCode is the pages' second step: VerifyLogin without tokens. On
+// success the challenge ends and its user is returned, to start a browser
+// session with amr ["pwd","otp","mfa"] (AMRWithCode).
+func (m *MFA) VerifyCode(ctx context.Context, mfaToken, code string) (storage.User, error) {
+	if err := m.verifyCode(ctx, mfaToken, code); err != nil {
+		return storage.User{}, err
+	}
+	return m.consume(ctx, mfaToken)
+}
+
+// AMRWithCode is the amr of a password and a TOTP or recovery code.
+func AMRWithCode() []string { return amrPasswordOTP() }
+
+// consume ends the challenge of mfaToken and returns its user.
+func (m *MFA) consume(ctx context.Context, mfaToken string) (storage.User, error) {
+	if mfaToken == "" || len(mfaToken) > maxMFATokenLen {
+		return storage.User{}, ErrMFAExpired
+	}
+	c, err := m.challenges.ConsumeMFAChallenge(ctx, HashSecret(mfaToken))
+	if errors.Is(err, storage.ErrNotFound) {
+		return storage.User{}, ErrMFAExpired
+	}
+	if err != nil {
+		return storage.User{}, fmt.Errorf("provider: mfa: %w", err)
+	}
+	u, err := m.a.user(ctx, c.UserID)
+	if errors.Is(err, ErrUnauthenticated) {
+		return storage.User{}, ErrMFAExpired
+	}
+	return u, err
+}
+
+// verifyCode checks code for the challenge of mfaToken, under the
+// account's login limit, counting a wrong one against the challenge.
+func (m *MFA) verifyCode(ctx context.Context, mfaToken, code string) error {
 	u, err := m.PendingUser(ctx, mfaToken)
 	if err != nil {
-		return TokenPair{}, err
+		return err
 	}
 	key := loginKeyPrefix + u.EmailCanonical
 	if _, err := m.a.loginRL.Allow(ctx, key); err != nil {
-		return TokenPair{}, err
+		return err
 	}
 	ok, err := m.CheckCode(ctx, u, code)
 	if err != nil {
-		return TokenPair{}, err
+		return err
 	}
 	if !ok {
 		if err := m.Fail(ctx, mfaToken); err != nil && !errors.Is(err, ErrMFAExpired) {
-			return TokenPair{}, err
+			return err
 		}
 		m.audit.Record(ctx, AuditEvent{Event: EventLoginFailed, UserID: u.ID, Domain: u.Domain, Actor: ActorUser, Detail: "wrong second factor code"})
-		return TokenPair{}, ErrWrongCode
+		return ErrWrongCode
 	}
 	if rerr := m.a.loginRL.Refund(ctx, key); rerr != nil {
 		m.log.WarnContext(ctx, "login limit: refund not stored", "err", rerr)
 	}
-	return m.Complete(ctx, mfaToken, amrPasswordOTP(), jkt)
+	return nil
 }
 
 // CheckCode checks a second-factor code of u: six digits are a TOTP code

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/pquerna/otp"
@@ -235,4 +236,64 @@ func (m *MFA) DisableTOTP(ctx context.Context, userID, password string) error {
 	}
 	m.FactorChanged(ctx, u, false, MethodTOTP)
 	return nil
+}
+
+// PendingTOTP returns the enrolment the user started and has not
+// confirmed, to show it again while it is pending (a wrong first code, the
+// QR image). A confirmed secret is never shown again (SEC-57): then, and
+// when nothing is pending, ErrNothingPending.
+func (m *MFA) PendingTOTP(ctx context.Context, u storage.User) (TOTPEnrolment, error) {
+	f, err := m.store.TOTP(ctx, u.ID)
+	if errors.Is(err, storage.ErrNotFound) || err == nil && f.Confirmed {
+		return TOTPEnrolment{}, ErrNothingPending
+	}
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("provider: mfa: %w", err)
+	}
+	secret, err := m.openTOTP(f)
+	if err != nil {
+		return TOTPEnrolment{}, err
+	}
+	key, err := otp.NewKeyFromURL((&url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + m.issuer + ":" + u.Email,
+		RawQuery: url.Values{"secret": {secret}, "issuer": {m.issuer}, "period": {"30"}, "digits": {"6"},
+			"algorithm": {"SHA1"}}.Encode()}).String())
+	if err != nil {
+		return TOTPEnrolment{}, fmt.Errorf("provider: totp: %w", err)
+	}
+	return TOTPEnrolment{Secret: secret, OTPAuthURI: key.URL()}, nil
+}
+
+// FinishEnrolment is the forced enrolment of the pages (a user whose
+// domain requires a second factor, or a client asking for one, and who
+// has none): the challenge of mfaToken stands for the password just
+// checked; code confirms the TOTP enrolment StartTOTPForced began. On
+// success the challenge ends; the user and the recovery codes to show
+// once are returned, and the sign-in counts as password + TOTP. A wrong
+// code counts against the challenge and the login limit. Returns
+// ErrMFAExpired, ErrWrongEnrolmentCode, ErrNothingPending,
+// *RateLimitError, or an error wrapping storage.ErrUnavailable.
+func (m *MFA) FinishEnrolment(ctx context.Context, mfaToken, code string) (storage.User, []string, error) {
+	u, err := m.PendingUser(ctx, mfaToken)
+	if err != nil {
+		return storage.User{}, nil, err
+	}
+	key := loginKeyPrefix + u.EmailCanonical
+	if _, err := m.a.loginRL.Allow(ctx, key); err != nil {
+		return storage.User{}, nil, err
+	}
+	codes, err := m.ConfirmTOTP(ctx, u.ID, code)
+	if errors.Is(err, ErrWrongEnrolmentCode) {
+		if ferr := m.Fail(ctx, mfaToken); ferr != nil && !errors.Is(ferr, ErrMFAExpired) {
+			return storage.User{}, nil, ferr
+		}
+		return storage.User{}, nil, err
+	}
+	if rerr := m.a.loginRL.Refund(ctx, key); rerr != nil {
+		m.log.WarnContext(ctx, "login limit: refund not stored", "err", rerr)
+	}
+	if err != nil {
+		return storage.User{}, nil, err
+	}
+	u, err = m.consume(ctx, mfaToken)
+	return u, codes, err
 }

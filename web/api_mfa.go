@@ -39,7 +39,7 @@ func (s *server) routesMFA(r *mux.Router, limited func(http.Handler) http.Handle
 	}
 	open := func(h http.HandlerFunc) http.Handler { return noStore(s.audited(h)) }
 	bearer := func(h http.HandlerFunc) http.Handler { return noStore(s.requireBearer(s.audited(h))) }
-	r.Handle("/login/mfa", limited(open(s.apiLoginMFA))).Methods(http.MethodPost)
+	r.Handle("/login/mfa", limited(open(s.apiLoginMFA))).Methods(http.MethodPost).MatcherFunc(isJSONRequest) // forms: page_mfa.go
 	r.Handle("/mfa", bearer(s.apiMFAStatus)).Methods(http.MethodGet)
 	r.Handle("/mfa/totp", bearer(s.apiTOTPStart)).Methods(http.MethodPost)
 	r.Handle("/mfa/totp", bearer(s.apiTOTPDisable)).Methods(http.MethodDelete)

@@ -151,7 +151,7 @@ func newTestEnvMail(t testing.TB, backend string, mail func(env *testEnv, issuer
 	cfg.MFA = env.MFA
 	if cfg.Clients != nil && cfg.CodeFlow == nil { // the code flow needs clients (oauth_flow_test.go)
 		cfg.CodeFlow, err = provider.NewCodeFlow(provider.CodeFlowDeps{
-			Accounts: env.Accounts, Clients: cfg.Clients, Store: env.Eph, Revocations: env.Eph, IDs: env.Tokens,
+			Accounts: env.Accounts, Clients: cfg.Clients, Store: env.Eph, Revocations: env.Eph, IDs: env.Tokens, Policy: env.Policy,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -54,7 +54,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	var in *provider.SignIn
 	if ok {
-		in = &provider.SignIn{User: u, AuthTime: sess.CreatedAt}
+		in = provider.SessionSignIn(u, sess)
 	}
 	d, err := s.cfg.CodeFlow.Authorize(r.Context(), req, in)
 	if err != nil {
@@ -64,6 +64,15 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	switch d.Next {
 	case provider.NextLogin:
 		loginRedirect(w, r, "/oauth2/authorize?"+r.URL.RawQuery)
+	case provider.NextReauth:
+		// The sign-in does not do: it ends, and the user signs in anew
+		// (with the second factor, or setting one up, when asked for).
+		if err := s.endPageSession(w, r); err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
+		q, _ := parseAuthorizeQuery(r.URL.RawQuery)
+		loginRedirect(w, r, "/oauth2/authorize?"+provider.ReauthQuery(q).Encode())
 	case provider.NextConsent:
 		s.renderConsent(w, r, u, &sess, req, r.URL.RawQuery)
 	case provider.NextRedirect:
@@ -72,10 +81,10 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 // issueCode stores a code for the signed-in user and sends the browser to
-// the client with it (the consent page's approval). The session's creation
-// is the user's auth_time.
+// the client with it (the consent page's approval). The session's sign-in
+// gives the user's auth_time and amr.
 func (s *server) issueCode(w http.ResponseWriter, r *http.Request, u provider.User, sess provider.Session, req provider.AuthorizeRequest) {
-	code, err := s.cfg.CodeFlow.IssueCode(r.Context(), u, sess.CreatedAt, req)
+	code, err := s.cfg.CodeFlow.IssueCodeFor(r.Context(), *provider.SessionSignIn(u, sess), req)
 	if err != nil {
 		s.renderFailure(w, r, err)
 		return
@@ -136,6 +145,7 @@ func authorizeParams(q url.Values) provider.AuthorizeParams {
 		{"client_id", &p.ClientID}, {"redirect_uri", &p.RedirectURI}, {"response_type", &p.ResponseType},
 		{"scope", &p.Scope}, {"state", &p.State}, {"nonce", &p.Nonce}, {"code_challenge", &p.CodeChallenge},
 		{"code_challenge_method", &p.CodeChallengeMethod}, {"response_mode", &p.ResponseMode}, {"prompt", &p.Prompt},
+		{"acr_values", &p.ACRValues}, {"max_age", &p.MaxAge},
 	} {
 		v := q[f.name]
 		if len(v) > 0 {

@@ -196,7 +196,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	codeFlow, err := provider.NewCodeFlow(provider.CodeFlowDeps{
-		Accounts: accounts, Clients: clients, Store: eph, Revocations: eph, IDs: tokens, Log: log,
+		Accounts: accounts, Clients: clients, Store: eph, Revocations: eph, IDs: tokens, Log: log, Policy: policy,
 	})
 	if err != nil {
 		return nil, nil, err
