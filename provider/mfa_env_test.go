@@ -51,7 +51,13 @@ func (m *mailRecorder) subjects() []string {
 
 func newMFAEnv(t testing.TB, opts ...envOpt) *mfaEnv {
 	t.Helper()
-	e := &mfaEnv{acctEnv: newAcctEnv(t, opts...), secret: make([]byte, 32), mail: &mailRecorder{}}
+	return newMFAEnvParams(t, cheapArgon2, opts...)
+}
+
+// newMFAEnvParams is newMFAEnv with the given argon2 parameters.
+func newMFAEnvParams(t testing.TB, params provider.Argon2Params, opts ...envOpt) *mfaEnv {
+	t.Helper()
+	e := &mfaEnv{acctEnv: newAcctEnvParams(t, params, opts...), secret: make([]byte, 32), mail: &mailRecorder{}}
 	_, _ = rand.Read(e.secret)
 	m, err := provider.NewMFA(provider.MFADeps{
 		Accounts: e.acc, Store: e.store, Challenges: e.store, Secret: e.secret, Issuer: "registry.test",

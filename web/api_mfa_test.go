@@ -217,3 +217,30 @@ func TestRequireMFAAPI(t *testing.T) {
 		})
 	}
 }
+
+// TestMFALoginDPoP: /login/mfa takes a DPoP proof like /login and binds
+// the tokens to its key (SPEC §11); a bad proof costs no code.
+func TestMFALoginDPoP(t *testing.T) {
+	e := newOAuthEnv(t, "sqlite+memory", "0")
+	h := e.Handler
+	signup(t, h, "ann@example.com")
+	access, _ := login(t, h, "ann@example.com", testPassword)
+	secret, codes := enrolTOTPAPI(t, h, access)
+	s := newProofSigner(t)
+	tok, _ := mfaChallengeAPI(t, h, "ann@example.com")
+	body := jsonBody(map[string]string{"mfa_token": tok, "code": totpCode(t, secret, time.Now().Add(30*time.Second))})
+	if a := e.post(t, "/login/mfa", body, "application/json", withDPoP("x.y.z")); a.status != 400 {
+		t.Fatalf("a bad proof: %d %s", a.status, a.body)
+	}
+	a := e.post(t, "/login/mfa", body, "application/json", withDPoP(e.proofFor(t, s, "POST", "/login/mfa", "")))
+	if a.status != 200 || a.json["token_type"] != "DPoP" {
+		t.Fatalf("/login/mfa with a proof: %d %s", a.status, a.body)
+	}
+	c, err := e.Tokens.VerifyAccess(context.Background(), a.json["access_token"].(string), "")
+	if err != nil || c.JKT != s.JKT() || !slices.Equal(c.AMR, []string{"pwd", "otp", "mfa"}) {
+		t.Fatalf("bound token: jkt %q amr %v %v", c.JKT, c.AMR, err)
+	}
+	// Without a proof the tokens are Bearer.
+	tok, _ = mfaChallengeAPI(t, h, "ann@example.com")
+	wantTokens(t, call(t, h, "POST", "/login/mfa", jsonBody(map[string]string{"mfa_token": tok, "code": codes[0]})))
+}
