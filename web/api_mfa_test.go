@@ -244,3 +244,27 @@ func TestMFALoginDPoP(t *testing.T) {
 	tok, _ = mfaChallengeAPI(t, h, "ann@example.com")
 	wantTokens(t, call(t, h, "POST", "/login/mfa", jsonBody(map[string]string{"mfa_token": tok, "code": codes[0]})))
 }
+
+// TestAdminMFAReset: DELETE /admin/users/{id}/mfa removes the user's
+// factors; the user object shows them before and not after, and the
+// password alone signs in again (SPEC §13).
+func TestAdminMFAReset(t *testing.T) {
+	for _, b := range backendsUnderTest(t) {
+		t.Run(b, func(t *testing.T) {
+			e := newAdminUsersEnv(t, b)
+			enrolTOTPAPI(t, e.Handler, e.user)
+			path := "/admin/users/" + e.ids["alice"]
+			if a := e.req(t, "GET", path, "", e.admin); a.status != 200 || a.json["mfa"].(map[string]any)["totp"] != true {
+				t.Fatalf("GET %s = %d %s", path, a.status, a.body)
+			}
+			mfaChallengeAPI(t, e.Handler, "alice@corp.example")
+			if a := e.req(t, "DELETE", path+"/mfa", "", e.corp); a.status != 204 {
+				t.Fatalf("DELETE %s/mfa = %d %s", path, a.status, a.body)
+			}
+			if a := e.req(t, "GET", path, "", e.admin); a.json["mfa"].(map[string]any)["totp"] != false {
+				t.Fatalf("after reset: %s", a.body)
+			}
+			login(t, e.Handler, "alice@corp.example", testPassword)
+		})
+	}
+}
