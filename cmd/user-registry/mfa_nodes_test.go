@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,10 @@ func TestMFATwoNodes(t *testing.T) {
 	args := []string{"--db", db, "--redis", redisURL, secret, "--issuer", "http://registry.test", "--limit-ip", "0"}
 	a, b := startServer(t, nil, args...), startServer(t, nil, args...)
 	const pw = "S3cure-horse-battery"
+	// Fresh addresses: the per-account login counters live in Redis,
+	// which outlives a test run, and this test spends some of them.
+	run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	ann, bob, cy := "ann-"+run+"@example.com", "bob-"+run+"@example.com", "cy-"+run+"@corp.example"
 	creds := func(email string) string { return `{"email":"` + email + `","password":"` + pw + `"}` }
 
 	// enrol signs up email on A and enables TOTP there; it returns the
@@ -71,8 +76,8 @@ func TestMFATwoNodes(t *testing.T) {
 		return call(t, "POST", base+"/login/mfa", `{"mfa_token":"`+tok+`","code":"`+code+`"}`, "")
 	}
 
-	s, enrolled := enrol("ann@example.com")
-	tok := challenge(b.base, "ann@example.com")
+	s, enrolled := enrol(ann)
+	tok := challenge(b.base, ann)
 	if code, body := second(b.base, tok, totpAt(t, s, enrolled)); code != 401 || body["message"] != "Wrong code." {
 		t.Fatalf("the enrolment code on B: %d %v", code, body)
 	}
@@ -81,10 +86,10 @@ func TestMFATwoNodes(t *testing.T) {
 	}
 
 	// One code, several challenges on both nodes at once: one sign-in.
-	s2, enrolled2 := enrol("bob@example.com")
+	s2, enrolled2 := enrol(bob)
 	var toks []string
 	for i := range 6 {
-		toks = append(toks, challenge([]string{a.base, b.base}[i%2], "bob@example.com"))
+		toks = append(toks, challenge([]string{a.base, b.base}[i%2], bob))
 	}
 	c := totpAt(t, s2, enrolled2.Add(30*time.Second))
 	var mu sync.Mutex
@@ -109,19 +114,19 @@ func TestMFATwoNodes(t *testing.T) {
 	}
 
 	// An operator's reset: the password alone signs in again.
-	out, errOut, rc := cli(t, nil, "users", "show", "ann@example.com", "--json", "--db", db, "--redis", redisURL, secret)
+	out, errOut, rc := cli(t, nil, "users", "show", ann, "--json", "--db", db, "--redis", redisURL, secret)
 	if rc != 0 || !strings.Contains(out, `"mfa":{"totp":true,"passkeys":0}`) {
 		t.Fatalf("users show: %d %s %s", rc, out, errOut)
 	}
-	if _, errOut, rc := cli(t, nil, "users", "mfa-reset", "ann@example.com", "--db", db, "--redis", redisURL, secret); rc != 0 {
+	if _, errOut, rc := cli(t, nil, "users", "mfa-reset", ann, "--db", db, "--redis", redisURL, secret); rc != 0 {
 		t.Fatalf("users mfa-reset: %s", errOut)
 	}
-	if code, body := call(t, "POST", b.base+"/login", creds("ann@example.com"), ""); code != 200 {
+	if code, body := call(t, "POST", b.base+"/login", creds(ann), ""); code != 200 {
 		t.Fatalf("login after mfa-reset: %d %v", code, body)
 	}
 
 	// The CLI's require_mfa reaches both nodes within the 5 s bound.
-	if code, _ := call(t, "POST", a.base+"/signup", creds("cy@corp.example"), ""); code != 201 {
+	if code, _ := call(t, "POST", a.base+"/signup", creds(cy), ""); code != 201 {
 		t.Fatal("signup of cy")
 	}
 	if out, errOut, rc := cli(t, nil, "domains", "allow", "--require-mfa", "corp.example", "--db", db, secret); rc != 0 ||
@@ -130,7 +135,7 @@ func TestMFATwoNodes(t *testing.T) {
 	}
 	for _, n := range []*server{a, b} {
 		eventually(t, 6*time.Second, "require_mfa at /login", func() bool {
-			code, body := call(t, "POST", n.base+"/login", creds("cy@corp.example"), "")
+			code, body := call(t, "POST", n.base+"/login", creds(cy), "")
 			msg, _ := body["message"].(string)
 			return code == 403 && strings.Contains(msg, "requires two-factor authentication")
 		})
@@ -146,7 +151,7 @@ func TestMFATwoNodes(t *testing.T) {
 		t.Fatal("plain allow")
 	}
 	eventually(t, 6*time.Second, "plain allow at /login", func() bool {
-		code, _ := call(t, "POST", b.base+"/login", creds("cy@corp.example"), "")
+		code, _ := call(t, "POST", b.base+"/login", creds(cy), "")
 		return code == 200
 	})
 }
