@@ -24,6 +24,7 @@ type mfaEnv struct {
 	mfa    *provider.MFA
 	secret []byte
 	mail   *mailRecorder
+	audit  *auditRecorder
 }
 
 // mailRecorder is a mail queue that keeps what it is given.
@@ -57,11 +58,11 @@ func newMFAEnv(t testing.TB, opts ...envOpt) *mfaEnv {
 // newMFAEnvParams is newMFAEnv with the given argon2 parameters.
 func newMFAEnvParams(t testing.TB, params provider.Argon2Params, opts ...envOpt) *mfaEnv {
 	t.Helper()
-	e := &mfaEnv{acctEnv: newAcctEnvParams(t, params, opts...), secret: make([]byte, 32), mail: &mailRecorder{}}
+	e := &mfaEnv{acctEnv: newAcctEnvParams(t, params, opts...), secret: make([]byte, 32), mail: &mailRecorder{}, audit: &auditRecorder{}}
 	_, _ = rand.Read(e.secret)
 	m, err := provider.NewMFA(provider.MFADeps{
 		Accounts: e.acc, Store: e.store, Challenges: e.store, Secret: e.secret, Issuer: "registry.test",
-		Mail: e.mail, Now: e.clk.Now,
+		Mail: e.mail, Audit: e.audit, Now: e.clk.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

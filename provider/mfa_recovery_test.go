@@ -205,3 +205,49 @@ type fakePasskeys struct{ n int }
 
 func (f *fakePasskeys) Count(context.Context, string) (int, error) { return f.n, nil }
 func (f *fakePasskeys) RemoveAll(context.Context, string) error    { f.n = 0; return nil }
+
+// TestMFAAuditAndMail: adding and removing a factor and using a recovery
+// code are audited and mailed (SPEC §10, §13); a wrong code is a
+// login_failed; no event or mail carries a code or the secret.
+func TestMFAAuditAndMail(t *testing.T) {
+	e := newMFAEnv(t)
+	ctx := t.Context()
+	u, secret, codes := e.enrolTOTP(t, "ann@example.com")
+	need := e.challenge(t, "ann@example.com")
+	if _, err := e.mfa.VerifyLogin(ctx, need.Token, "000000", ""); !errors.Is(err, provider.ErrWrongCode) {
+		t.Fatal(err)
+	}
+	if _, err := e.mfa.VerifyLogin(ctx, need.Token, codes[0], ""); err != nil {
+		t.Fatal(err)
+	}
+	e.mfa.FactorChanged(ctx, u, true, provider.MethodPasskey)
+	if err := e.mfa.DisableTOTP(ctx, u.ID, testPassword); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range e.audit.list() {
+		if ev.Event == provider.EventLoginSucceeded {
+			continue
+		}
+		got = append(got, ev.Event+":"+ev.Detail)
+		if ev.UserID != u.ID {
+			t.Errorf("%s for user %q", ev.Event, ev.UserID)
+		}
+		if strings.Contains(ev.Detail, secret) || strings.Contains(ev.Detail, codes[0]) {
+			t.Errorf("event %s holds a secret", ev.Event)
+		}
+	}
+	want := []string{"mfa_enabled:", "login_failed:wrong second factor code", "recovery_code_used:", "passkey_added:", "mfa_disabled:"}
+	if !equalStrings(got, want) {
+		t.Fatalf("events %q, want %q", got, want)
+	}
+	wantMail := []string{"A second factor was added", "A recovery code was used", "A second factor was added", "A second factor was removed"}
+	if subj := e.mail.subjects(); !equalStrings(subj, wantMail) {
+		t.Fatalf("mails %q, want %q", subj, wantMail)
+	}
+	for _, m := range e.mail.sent {
+		if m.To != "ann@example.com" || strings.Contains(m.Text, secret) || strings.Contains(m.Text, codes[0]) {
+			t.Fatalf("mail %+v", m)
+		}
+	}
+}
