@@ -175,6 +175,10 @@ func (s *server) postMFASetup(w http.ResponseWriter, r *http.Request) {
 	}
 	tok, code := r.PostFormValue("mfa_token"), strings.TrimSpace(r.PostFormValue("code"))
 	next, _ := safeNext(r.PostFormValue("next"))
+	if err := s.pageIPLimit(r); err != nil {
+		s.renderLoginAgain(w, r, next, err)
+		return
+	}
 	u, codes, err := s.cfg.MFA.FinishEnrolment(r.Context(), tok, code)
 	if errors.Is(err, provider.ErrWrongEnrolmentCode) {
 		if pu, perr := s.cfg.MFA.PendingUser(r.Context(), tok); perr == nil {
