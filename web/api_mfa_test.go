@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -265,6 +267,46 @@ func TestAdminMFAReset(t *testing.T) {
 				t.Fatalf("after reset: %s", a.body)
 			}
 			login(t, e.Handler, "alice@corp.example", testPassword)
+		})
+	}
+}
+
+// TestTOTPWindowBackends: on each backend (the factor in SQLite or MySQL,
+// the challenge in memory or Redis) codes one step either side pass and
+// two steps do not; the clock is a fake one given to the second-factor
+// owner.
+func TestTOTPWindowBackends(t *testing.T) {
+	for _, b := range backendsUnderTest(t) {
+		t.Run(b, func(t *testing.T) {
+			env := newTestEnv(t, b)
+			now := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+			m, err := provider.NewMFA(provider.MFADeps{Accounts: env.Accounts, Store: env.DB, Challenges: env.Eph,
+				Secret: env.Secret, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			for i, steps := range []int{-2, -1, 0, 1, 2} {
+				email := "w" + strconv.Itoa(i) + "@example.com"
+				id := signup(t, env.Handler, email)
+				en, err := m.StartTOTP(ctx, id, testPassword)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := m.ConfirmTOTP(ctx, id, totpCode(t, en.Secret, now)); err != nil {
+					t.Fatal(err)
+				}
+				now = now.Add(time.Hour)
+				_, err = m.Login(ctx, email, testPassword, "")
+				var need *provider.MFARequiredError
+				if !errors.As(err, &need) {
+					t.Fatalf("Login: %v", err)
+				}
+				_, err = m.VerifyLogin(ctx, need.Token, totpCode(t, en.Secret, now.Add(time.Duration(steps)*30*time.Second)), "")
+				if ok := steps >= -1 && steps <= 1; ok && err != nil || !ok && !errors.Is(err, provider.ErrWrongCode) {
+					t.Errorf("%+d steps: %v", steps, err)
+				}
+			}
 		})
 	}
 }
