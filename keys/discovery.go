@@ -51,6 +51,7 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		Scopes                   []string `json:"scopes_supported"`
 		SubjectTypes             []string `json:"subject_types_supported"`
 		Claims                   []string `json:"claims_supported"`
+		ACRValues                []string `json:"acr_values_supported"`
 		DPoPAlgs                 []string `json:"dpop_signing_alg_values_supported"`
 		// SPEC §12: RFC 9207 iss on every authorization response; PAR
 		// (RFC 9126), required per client only (--require-par).
@@ -89,7 +90,9 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		Scopes:                   []string{"openid", "email", "phone", "profile", "offline_access"},
 		SubjectTypes:             []string{"public"},
 		Claims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
-			"email", "email_verified", "phone_number"},
+			"amr", "acr", "email", "email_verified", "phone_number"},
+		// Password only, or with a second factor (SPEC §10).
+		ACRValues:    []string{"pwd", "mfa"},
 		DPoPAlgs:     DPoPAlgs(),
 		ISSParameter: true,
 		PAR:          base + "/oauth2/par",

@@ -75,30 +75,13 @@ func sealKey(secret []byte, kid string, priv crypto.Signer) ([]byte, error) {
 		return nil, fmt.Errorf("keys: marshal private key: %w", err)
 	}
 	defer clear(der)
-	aead, err := newAEAD(secret)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(der)+aead.Overhead())
-	out[0] = sealVersion
-	if _, err := rand.Read(out[1:]); err != nil {
-		return nil, fmt.Errorf("keys: nonce: %w", err)
-	}
-	return aead.Seal(out, out[1:], der, []byte(kid)), nil
+	return Seal(secret, []byte(kid), der)
 }
 
 // openKey reverses sealKey. A wrong secret, a tampered blob or a blob of
 // another kid all fail.
 func openKey(secret []byte, kid string, sealed []byte) (crypto.Signer, error) {
-	aead, err := newAEAD(secret)
-	if err != nil {
-		return nil, err
-	}
-	n := aead.NonceSize()
-	if len(sealed) < 1+n || sealed[0] != sealVersion {
-		return nil, errors.New("keys: sealed key: bad format")
-	}
-	der, err := aead.Open(nil, sealed[1:1+n], sealed[1+n:], []byte(kid))
+	der, err := Open(secret, []byte(kid), sealed)
 	if err != nil {
 		return nil, fmt.Errorf("keys: key %s does not decrypt (wrong --key-secret?): %w", kid, err)
 	}
@@ -112,6 +95,38 @@ func openKey(secret []byte, kid string, sealed []byte) (crypto.Signer, error) {
 		return nil, fmt.Errorf("keys: key %s is not a signer", kid)
 	}
 	return s, nil
+}
+
+// Seal encrypts plaintext with AES-256-GCM under the key-encryption key
+// secret (--key-secret), with aad as additional data: the row's identity
+// (a kid, a user id), so a ciphertext moved to another row fails to open.
+// The form is a version byte, the nonce, then the ciphertext. Signing keys
+// and TOTP secrets (SPEC §10, SEC-57) are sealed with it.
+func Seal(secret, aad, plaintext []byte) ([]byte, error) {
+	aead, err := newAEAD(secret)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]byte, 1+aead.NonceSize(), 1+aead.NonceSize()+len(plaintext)+aead.Overhead())
+	out[0] = sealVersion
+	if _, err := rand.Read(out[1:]); err != nil {
+		return nil, fmt.Errorf("keys: nonce: %w", err)
+	}
+	return aead.Seal(out, out[1:], plaintext, aad), nil
+}
+
+// Open reverses Seal. A wrong secret, a tampered blob or another aad all
+// fail.
+func Open(secret, aad, sealed []byte) ([]byte, error) {
+	aead, err := newAEAD(secret)
+	if err != nil {
+		return nil, err
+	}
+	n := aead.NonceSize()
+	if len(sealed) < 1+n || sealed[0] != sealVersion {
+		return nil, errors.New("keys: sealed data: bad format")
+	}
+	return aead.Open(nil, sealed[1:1+n], sealed[1+n:], aad)
 }
 
 func newAEAD(secret []byte) (cipher.AEAD, error) {

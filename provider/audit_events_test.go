@@ -130,7 +130,7 @@ func TestAuditOperatorEvents(t *testing.T) {
 		t.Fatalf("second delete: %v", err)
 	}
 	da := &provider.DomainAdmin{Store: st, Audit: rec}
-	if _, err := da.Put(ctx, "Blocked.Example.", storage.DomainBlocked); err != nil {
+	if _, err := da.Put(ctx, "Blocked.Example.", storage.DomainBlocked, false); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := da.Remove(ctx, "blocked.example"); err != nil {

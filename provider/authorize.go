@@ -27,6 +27,9 @@ const (
 // order the consent page lists them.
 var userScopes = []string{ScopeOpenID, ScopeEmail, ScopePhone, ScopeProfile, ScopeOfflineAccess}
 
+// maxMaxAge caps max_age (a century) so it converts to a Duration.
+const maxMaxAge = 100 * 365 * 24 * 3600
+
 // AuthorizeParams are the parameters of GET /oauth2/authorize as sent.
 // Repeated names the first parameter that appeared more than once (RFC 6749
 // §3.1: parameters must not be repeated), "" when none did.
@@ -41,7 +44,12 @@ type AuthorizeParams struct {
 	CodeChallengeMethod string
 	ResponseMode        string
 	Prompt              string
-	Repeated            string
+	// ACRValues and MaxAge ask for a sign-in of a class or age (OIDC
+	// Core §3.1.2.1, SPEC §10): "mfa" asks for a second factor; MaxAge
+	// is whole seconds as sent ("" = none).
+	ACRValues string
+	MaxAge    string
+	Repeated  string
 	// RequestURI is set when the parameters are those of a pushed request
 	// (CodeFlow.PushedParams, par.go).
 	RequestURI string
@@ -56,6 +64,11 @@ type AuthorizeRequest struct {
 	Nonce         string
 	CodeChallenge string // S256 challenge; "" when the client sent none
 	Prompt        string // "none" asks for no UI (OIDC Core §3.1.2.1)
+	// WantMFA: acr_values asked for "mfa", a second factor (SPEC §10).
+	WantMFA bool
+	// MaxAge is the oldest sign-in, in seconds, the client accepts; -1
+	// when it set none.
+	MaxAge int64
 }
 
 // Scope returns the space-separated scope string.
@@ -213,9 +226,20 @@ func (f *CodeFlow) validateAuthorize(ctx context.Context, p AuthorizeParams, pus
 	default:
 		return fail("invalid_request", "Unsupported prompt value")
 	}
+	maxAge := int64(-1)
+	if p.MaxAge != "" {
+		n, err := strconv.ParseInt(p.MaxAge, 10, 64)
+		if err != nil || n < 0 {
+			return fail("invalid_request", "max_age must be a whole number of seconds")
+		}
+		maxAge = min(n, maxMaxAge)
+	}
+	// acr_values are voluntary (OIDC Core §5.5.1.1): an unknown class is
+	// not an error, only "mfa" asks for more than a password.
+	wantMFA := slices.Contains(strings.Fields(p.ACRValues), ACRMFA)
 	return AuthorizeRequest{
 		Client: c, RedirectURI: p.RedirectURI, Scopes: scopes, State: p.State, Nonce: p.Nonce,
-		CodeChallenge: p.CodeChallenge, Prompt: p.Prompt,
+		CodeChallenge: p.CodeChallenge, Prompt: p.Prompt, WantMFA: wantMFA, MaxAge: maxAge,
 	}, nil
 }
 

@@ -76,7 +76,10 @@ type CodeFlowDeps struct {
 	IDs idMinter
 	// Logouts, when set, records each client that gets tokens in a
 	// browser session, and refuses codes of a session that has ended.
-	Logouts    *Logouts
+	Logouts *Logouts
+	// Policy, when set, tells which domains require a second factor:
+	// their users' sign-ins without one are sent to sign in again.
+	Policy     mfaPolicy
 	CodeTTL    time.Duration    // at most (and by default) DefaultCodeTTL
 	ConsentTTL time.Duration    // zero means DefaultConsentTTL
 	Now        func() time.Time // nil means time.Now
@@ -94,10 +97,17 @@ type CodeFlow struct {
 	rev        storage.RevocationStore
 	ids        idMinter
 	logouts    *Logouts
+	policy     mfaPolicy
 	codeTTL    time.Duration
 	consentTTL time.Duration
 	now        func() time.Time
 	log        *slog.Logger
+}
+
+// mfaPolicy answers whether a domain requires a second factor
+// (*DomainPolicy).
+type mfaPolicy interface {
+	RequireMFA(ctx context.Context, domain string) (bool, error)
 }
 
 // NewCodeFlow wires the code flow. It fails when a dependency is missing.
@@ -107,6 +117,7 @@ func NewCodeFlow(d CodeFlowDeps) (*CodeFlow, error) {
 	}
 	f := &CodeFlow{
 		accounts: d.Accounts, clients: d.Clients, sessions: d.Store, rev: d.Revocations, ids: d.IDs, logouts: d.Logouts,
+		policy:  d.Policy,
 		codeTTL: d.CodeTTL, consentTTL: d.ConsentTTL, now: d.Now, log: d.Log,
 	}
 	if f.codeTTL <= 0 || f.codeTTL > DefaultCodeTTL {
@@ -127,8 +138,9 @@ func NewCodeFlow(d CodeFlowDeps) (*CodeFlow, error) {
 // IssueCode stores a new authorization code for the browser sign-in in
 // under request req, and returns it. The code is 256 random bits; only its
 // hash is stored, with the client, redirect URI, scope, nonce, PKCE
-// challenge, the browser session's sid and a fresh family id (the access
-// tokens' sid), for CodeTTL. Errors wrap storage.ErrUnavailable.
+// challenge, the browser session's sid, the sign-in's amr (SPEC §10) and a
+// fresh family id (the access tokens' sid), for CodeTTL. Errors wrap
+// storage.ErrUnavailable.
 func (f *CodeFlow) IssueCode(ctx context.Context, in SignIn, req AuthorizeRequest) (string, error) {
 	u, authTime := in.User, in.AuthTime
 	code, hash := NewSecret(codeBytes)
@@ -144,6 +156,7 @@ func (f *CodeFlow) IssueCode(ctx context.Context, in SignIn, req AuthorizeReques
 		FamilyID:      uuid.NewString(),
 		SID:           in.SID,
 		AuthTime:      authTime,
+		AMR:           in.AMR,
 		ExpiresAt:     now.Add(f.codeTTL),
 	})
 	if err != nil {
@@ -236,6 +249,7 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 		FamilyID:    code.FamilyID,
 		WithRefresh: slices.Contains(scopes, ScopeOfflineAccess) && slices.Contains(c.GrantTypes, GrantRefreshToken),
 		Bind:        Binding{JKT: x.JKT, Refresh: c.Public},
+		AMR:         code.AMR,
 	})
 	if err != nil {
 		return CodeTokens{}, err
@@ -249,7 +263,8 @@ func (f *CodeFlow) Exchange(ctx context.Context, c storage.Client, x CodeExchang
 		if sid == "" {
 			sid = code.FamilyID
 		}
-		idc := keys.IDClaims{Subject: u.ID, Audience: c.ID, Nonce: code.Nonce, SID: sid, AuthTime: code.AuthTime}
+		idc := keys.IDClaims{Subject: u.ID, Audience: c.ID, Nonce: code.Nonce, SID: sid, AuthTime: code.AuthTime,
+			AMR: code.AMR, ACR: ACRFor(code.AMR)}
 		if slices.Contains(scopes, ScopeEmail) {
 			verified := u.IsActivated
 			idc.Email, idc.EmailVerified = u.Email, &verified

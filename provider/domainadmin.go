@@ -16,11 +16,20 @@ var ErrBadBelongsTo = InvalidInput("belongs_to must be 0 (allowed) or 1 (blocked
 var ErrNoDomainRecord = errors.New("no record for this domain")
 
 // DomainEntry is one DomainCheck record as the admin API and `domains list
-// --json` show it (SPEC §1, §4): {"domain","belongs_to"}.
+// --json` show it (SPEC §1, §4, §10): {"domain","belongs_to","require_mfa"}.
 type DomainEntry struct {
-	Domain    string `json:"domain"`
-	BelongsTo int    `json:"belongs_to"`
+	Domain     string `json:"domain"`
+	BelongsTo  int    `json:"belongs_to"`
+	RequireMFA bool   `json:"require_mfa"`
 }
+
+func newDomainEntry(r storage.DomainRecord) DomainEntry {
+	return DomainEntry{Domain: r.Domain, BelongsTo: r.BelongsTo, RequireMFA: r.RequireMFA}
+}
+
+// ErrBlockedRequireMFA: require_mfa on a blocked record, where nobody
+// signs in (400).
+var ErrBlockedRequireMFA = InvalidInput("require_mfa applies to allowed domains only")
 
 // DomainAdmin is the one owner of changes to the DomainCheck records, for
 // the admin API and the CLI alike: it normalizes the domain (SEC-32),
@@ -38,9 +47,11 @@ type DomainAdmin struct {
 }
 
 // Put creates or replaces the record for domain and returns it, its domain
-// normalized. Errors: invalid input (the domain's own message, or
-// ErrBadBelongsTo), or the store's (wrapping storage.ErrUnavailable).
-func (a *DomainAdmin) Put(ctx context.Context, domain string, belongsTo int) (DomainEntry, error) {
+// normalized; requireMFA makes its users complete a second factor (SPEC
+// §10; a plain allow sets it back to false). Errors: invalid input (the
+// domain's own message, ErrBadBelongsTo, ErrBlockedRequireMFA), or the
+// store's (wrapping storage.ErrUnavailable).
+func (a *DomainAdmin) Put(ctx context.Context, domain string, belongsTo int, requireMFA bool) (DomainEntry, error) {
 	d, err := NormalizeDomain(domain)
 	if err != nil {
 		return DomainEntry{}, err
@@ -48,16 +59,22 @@ func (a *DomainAdmin) Put(ctx context.Context, domain string, belongsTo int) (Do
 	if belongsTo != storage.DomainAllowed && belongsTo != storage.DomainBlocked {
 		return DomainEntry{}, ErrBadBelongsTo
 	}
-	if err := a.Store.PutDomain(ctx, storage.DomainRecord{Domain: d, BelongsTo: belongsTo}); err != nil {
+	if requireMFA && belongsTo != storage.DomainAllowed {
+		return DomainEntry{}, ErrBlockedRequireMFA
+	}
+	rec := storage.DomainRecord{Domain: d, BelongsTo: belongsTo, RequireMFA: requireMFA}
+	if err := a.Store.PutDomain(ctx, rec); err != nil {
 		return DomainEntry{}, fmt.Errorf("provider: put domain %s: %w", d, err)
 	}
 	a.invalidate()
 	detail := "allowed"
 	if belongsTo == storage.DomainBlocked {
 		detail = "blocked"
+	} else if requireMFA {
+		detail = "allowed, second factor required"
 	}
 	a.record(ctx, d, detail)
-	return DomainEntry{Domain: d, BelongsTo: belongsTo}, nil
+	return newDomainEntry(rec), nil
 }
 
 // Remove deletes the record for domain and returns the normalized domain.

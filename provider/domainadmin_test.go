@@ -49,7 +49,7 @@ func TestDomainAdmin(t *testing.T) {
 			if tc.want != "" && blocked(tc.want) == (tc.belongsTo == storage.DomainBlocked) {
 				t.Fatalf("%s already answers as the change would make it", tc.want)
 			}
-			got, err := admin.Put(ctx, tc.domain, tc.belongsTo)
+			got, err := admin.Put(ctx, tc.domain, tc.belongsTo, false)
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) || provider.Message(err) == "" {
 					t.Fatalf("Put(%q, %d) = %v, want %v with a message", tc.domain, tc.belongsTo, err, tc.wantErr)
@@ -66,7 +66,7 @@ func TestDomainAdmin(t *testing.T) {
 	}
 
 	page, err := admin.Page(ctx, "", "", 0)
-	want := []provider.DomainEntry{{"a.evil.com", 0}, {"evil.com", 1}, {"xn--bcher-kva.example", 1}}
+	want := []provider.DomainEntry{{"a.evil.com", 0, false}, {"evil.com", 1, false}, {"xn--bcher-kva.example", 1, false}}
 	if err != nil || len(page.Domains) != len(want) || page.NextCursor != "" {
 		t.Fatalf("Page = %+v, %v", page, err)
 	}

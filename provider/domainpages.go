@@ -61,7 +61,7 @@ func (a *DomainAdmin) Page(ctx context.Context, q, cursor string, limit int) (Do
 	}
 	out := DomainPage{Domains: make([]DomainEntry, 0, min(len(recs), limit))}
 	for _, r := range recs[:min(len(recs), limit)] {
-		out.Domains = append(out.Domains, DomainEntry{Domain: r.Domain, BelongsTo: r.BelongsTo})
+		out.Domains = append(out.Domains, newDomainEntry(r))
 	}
 	if len(recs) > limit {
 		out.NextCursor = base64.RawURLEncoding.EncodeToString([]byte(recs[limit-1].Domain))
@@ -81,7 +81,7 @@ func (a *DomainAdmin) Each(ctx context.Context, fn func(DomainEntry) error) erro
 			return fmt.Errorf("provider: list domains: %w", err)
 		}
 		for _, r := range recs {
-			if err := fn(DomainEntry{Domain: r.Domain, BelongsTo: r.BelongsTo}); err != nil {
+			if err := fn(newDomainEntry(r)); err != nil {
 				return err
 			}
 		}
@@ -104,7 +104,13 @@ func (a *DomainAdmin) Export(ctx context.Context, w io.Writer, belongsTo int) (i
 			return nil
 		}
 		n++
-		_, err := io.WriteString(w, e.Domain+"\n")
+		line := e.Domain + "\n"
+		if e.RequireMFA {
+			// A comment for import (which reads the list, not the
+			// rule), so the export still shows every record's rule.
+			line = e.Domain + " # require_mfa\n"
+		}
+		_, err := io.WriteString(w, line)
 		return err
 	})
 	return n, err

@@ -54,9 +54,17 @@ type DomainPolicy struct {
 // policyAnswer is one cached answer: at is the clock before its query was
 // sent, gen the Invalidate generation it was asked in.
 type policyAnswer struct {
-	blocked bool
-	at      time.Time
-	gen     uint64
+	rule DomainRule
+	at   time.Time
+	gen  uint64
+}
+
+// DomainRule is the policy's answer for a domain: whether it may register,
+// and whether its users must complete a second factor at every sign-in
+// (SPEC §10). The most specific record decides both.
+type DomainRule struct {
+	Blocked    bool
+	RequireMFA bool
 }
 
 // NewDomainPolicy returns a policy over store. defaultBlocked is the answer
@@ -83,8 +91,22 @@ func NewDomainPolicy(store domainLookup, defaultBlocked bool, now func() time.Ti
 // A store failure is returned (wrapped), never taken as "allowed", and not
 // cached.
 func (p *DomainPolicy) Blocked(ctx context.Context, domain string) (bool, error) {
+	r, err := p.Rule(ctx, domain)
+	return r.Blocked, err
+}
+
+// RequireMFA reports whether users of domain must complete a second factor
+// (the most specific record's require_mfa; false where none covers it).
+func (p *DomainPolicy) RequireMFA(ctx context.Context, domain string) (bool, error) {
+	r, err := p.Rule(ctx, domain)
+	return r.RequireMFA, err
+}
+
+// Rule is the whole answer for domain, cached and looked up as Blocked
+// describes.
+func (p *DomainPolicy) Rule(ctx context.Context, domain string) (DomainRule, error) {
 	if err := ctx.Err(); err != nil {
-		return false, fmt.Errorf("domain policy: %w", err)
+		return DomainRule{}, fmt.Errorf("domain policy: %w", err)
 	}
 	gen := p.generation()
 	// The generation is part of the flight's key: a question asked after
@@ -104,10 +126,10 @@ func (p *DomainPolicy) Blocked(ctx context.Context, domain string) (bool, error)
 		})
 		select {
 		case <-ctx.Done():
-			return false, fmt.Errorf("domain policy: %w", ctx.Err())
+			return DomainRule{}, fmt.Errorf("domain policy: %w", ctx.Err())
 		case r := <-ch:
 			if r.Err == nil {
-				return r.Val.(bool), nil
+				return r.Val.(DomainRule), nil
 			}
 			// A shared query runs under the context of the caller that
 			// started it; when that caller gave up, ask again under ours.
@@ -115,31 +137,32 @@ func (p *DomainPolicy) Blocked(ctx context.Context, domain string) (bool, error)
 				(errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded)) {
 				continue
 			}
-			return false, r.Err
+			return DomainRule{}, r.Err
 		}
 	}
 }
 
 // lookup asks the store about domain and its parents and caches the answer
 // under generation gen.
-func (p *DomainPolicy) lookup(ctx context.Context, domain string, gen uint64) (bool, error) {
+func (p *DomainPolicy) lookup(ctx context.Context, domain string, gen uint64) (DomainRule, error) {
 	start := p.now()
 	names := domainSuffixes(domain)
 	p.queries.Add(1)
 	recs, err := p.store.LookupDomains(ctx, names)
 	if err != nil {
-		return false, fmt.Errorf("domain policy: lookup %s: %w", domain, err)
+		return DomainRule{}, fmt.Errorf("domain policy: lookup %s: %w", domain, err)
 	}
-	blocked, best := p.defaultBlocked, ""
+	rule, best := DomainRule{Blocked: p.defaultBlocked}, ""
 	for _, r := range recs {
 		// The longest name asked about is the most specific; a record
 		// for a name not asked about (a store's mistake) is ignored.
 		if len(r.Domain) > len(best) && containsName(names, r.Domain) {
-			blocked, best = r.BelongsTo == storage.DomainBlocked, r.Domain
+			blocked := r.BelongsTo == storage.DomainBlocked
+			rule, best = DomainRule{Blocked: blocked, RequireMFA: r.RequireMFA && !blocked}, r.Domain
 		}
 	}
-	p.cache.Add(domain, policyAnswer{blocked: blocked, at: start, gen: gen})
-	return blocked, nil
+	p.cache.Add(domain, policyAnswer{rule: rule, at: start, gen: gen})
+	return rule, nil
 }
 
 // Invalidate forgets every answer, so a change made through this node is
@@ -154,12 +177,12 @@ func (p *DomainPolicy) Invalidate() {
 
 // cached returns the answer for domain if one asked in generation gen is
 // still fresh.
-func (p *DomainPolicy) cached(domain string, gen uint64) (bool, bool) {
+func (p *DomainPolicy) cached(domain string, gen uint64) (DomainRule, bool) {
 	a, ok := p.cache.Get(domain)
 	if !ok || a.gen != gen || !p.fresh(a.at) {
-		return false, false
+		return DomainRule{}, false
 	}
-	return a.blocked, true
+	return a.rule, true
 }
 
 // CacheLen is the number of answers held, at most DomainPolicyCacheSize.

@@ -20,13 +20,14 @@ func (a *Accounts) Login(ctx context.Context, email, password string) (TokenPair
 }
 
 // LoginBound is Login with the tokens bound to the DPoP key jkt ("" =
-// unbound; IssueTokensBound).
+// unbound; IssueTokensBound). The tokens carry amr ["pwd"]. It knows no
+// second factors: with them configured, MFA.Login is the sign-in.
 func (a *Accounts) LoginBound(ctx context.Context, email, password, jkt string) (TokenPair, error) {
 	u, err := a.Authenticate(ctx, email, password)
 	if err != nil {
 		return TokenPair{}, err
 	}
-	return a.IssueTokensBound(ctx, u, jkt)
+	return a.IssueTokensAMR(ctx, u, jkt, amrPasswordOnly())
 }
 
 // Authenticate checks an email and password (SPEC §3).

@@ -19,6 +19,7 @@ func TestAuthorizePrompt(t *testing.T) {
 		login    = provider.NextLogin
 		consent  = provider.NextConsent
 		redirect = provider.NextRedirect
+		reauth   = provider.NextReauth
 	)
 	tests := []struct {
 		name      string
@@ -36,11 +37,11 @@ func TestAuthorizePrompt(t *testing.T) {
 		{"signed out, trusted, prompt=none", false, false, true, "none", 0, "login_required"},
 		{"first visit", true, false, false, "", consent, ""},
 		{"first visit, prompt=none", true, false, false, "none", 0, "consent_required"},
-		{"first visit, prompt=login", true, false, false, "login", consent, ""},
+		{"first visit, prompt=login", true, false, false, "login", reauth, ""},
 		{"approved before", true, true, false, "", redirect, ""},
 		{"approved before, prompt=none", true, true, false, "none", redirect, ""},
 		{"approved before, prompt=consent", true, true, false, "consent", consent, ""},
-		{"approved before, prompt=login", true, true, false, "login", redirect, ""},
+		{"approved before, prompt=login", true, true, false, "login", reauth, ""},
 		{"approved before, prompt=select_account", true, true, false, "select_account", redirect, ""},
 		{"trusted", true, false, true, "", redirect, ""},
 		{"trusted, prompt=none", true, false, true, "none", redirect, ""},

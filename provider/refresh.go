@@ -50,6 +50,10 @@ type Grant struct {
 	WithRefresh bool
 	// Bind is the DPoP key the tokens are bound to (SPEC §11).
 	Bind Binding
+	// AMR is how the user signed in (RFC 8176, SPEC §10); the tokens
+	// carry it with the acr it implies (ACRFor), and a new refresh
+	// family remembers both for the tokens refreshed from it.
+	AMR []string
 }
 
 // Binding is the DPoP key of a token request (SPEC §11, RFC 9449 §5).
@@ -128,6 +132,8 @@ func (a *Accounts) IssueTokensFor(ctx context.Context, u storage.User, g Grant) 
 			ExpiresAt:       minTime(now.Add(a.cfg.RefreshTTL), famExp),
 			FamilyExpiresAt: famExp,
 			JKT:             g.Bind.refreshJKT(),
+			AMR:             g.AMR,
+			ACR:             ACRFor(g.AMR),
 		})
 		if err != nil {
 			return TokenPair{}, fmt.Errorf("provider: store refresh token: %w", err)
@@ -150,6 +156,8 @@ func (a *Accounts) mint(ctx context.Context, u storage.User, g Grant, refresh st
 		IsActivated: &activated,
 		SID:         g.FamilyID,
 		JKT:         g.Bind.JKT,
+		AMR:         g.AMR,
+		ACR:         ACRFor(g.AMR),
 	})
 	if err != nil {
 		return TokenPair{}, fmt.Errorf("provider: mint access token: %w", err)
@@ -253,6 +261,11 @@ func (a *Accounts) RefreshWith(ctx context.Context, refreshToken, clientID strin
 		return TokenPair{}, a.endFamily(ctx, familyID,
 			fmt.Errorf("%w: session ended by logout everywhere", ErrUnauthenticated))
 	}
+	if err := a.mfaStillSatisfied(ctx, u, old.AMR); errors.Is(err, ErrUnauthenticated) {
+		return TokenPair{}, a.endFamily(ctx, familyID, err)
+	} else if err != nil {
+		return TokenPair{}, err // an outage keeps the session
+	}
 
 	now := a.now()
 	tok, hash := newRefreshToken(familyID)
@@ -267,6 +280,8 @@ func (a *Accounts) RefreshWith(ctx context.Context, refreshToken, clientID strin
 		ExpiresAt:       minTime(now.Add(a.cfg.RefreshTTL), famExp),
 		FamilyExpiresAt: famExp,
 		JKT:             jkt,
+		AMR:             old.AMR,
+		ACR:             old.ACR,
 	}
 	if _, err := a.refresh.RotateRefresh(ctx, familyID, oldHash, next); err != nil {
 		return TokenPair{}, a.rotateFailed(ctx, familyID, err, old)
@@ -274,7 +289,7 @@ func (a *Accounts) RefreshWith(ctx context.Context, refreshToken, clientID strin
 	if audience == nil {
 		audience = a.cfg.LoginAudience
 	}
-	g := Grant{ClientID: old.ClientID, Scope: old.Scope, Audience: audience, FamilyID: familyID, Bind: b}
+	g := Grant{ClientID: old.ClientID, Scope: old.Scope, Audience: audience, FamilyID: familyID, Bind: b, AMR: old.AMR}
 	return a.mint(ctx, u, g, tok)
 }
 

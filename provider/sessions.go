@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,6 +85,13 @@ func (s *Sessions) TTL() time.Duration { return s.ttl }
 // the value's hash and whose CSRFKey is the secret the session's forms
 // are bound to. Errors wrap storage.ErrUnavailable.
 func (s *Sessions) Create(ctx context.Context, userID string) (string, storage.Session, error) {
+	return s.CreateFor(ctx, userID, amrPasswordOnly())
+}
+
+// CreateFor is Create for a sign-in made with amr (SPEC §10): the session
+// remembers it and the sign-in time, for the code flow's step-up and the
+// tokens minted from its codes.
+func (s *Sessions) CreateFor(ctx context.Context, userID string, amr []string) (string, storage.Session, error) {
 	value, id := NewSecret(sessionSecretLen)
 	now := s.now()
 	sess := storage.Session{
@@ -93,6 +101,8 @@ func (s *Sessions) Create(ctx context.Context, userID string) (string, storage.S
 		CSRFKey:   RandomBytes(sessionSecretLen),
 		CreatedAt: now,
 		ExpiresAt: now.Add(s.ttl),
+		AMR:       slices.Clone(amr),
+		AuthTime:  now,
 	}
 	// Tracked first: a session is never live without its user's
 	// logout-everywhere reaching it.

@@ -56,6 +56,15 @@ type UserAdminDeps struct {
 	Audit           Auditor          // nil records nothing
 	Now             func() time.Time // nil means time.Now
 	Log             *slog.Logger     // nil discards
+	// MFA shows and resets second factors (*MFA, or *MFAAdmin in the
+	// CLI); nil: users show none and a reset removes nothing.
+	MFA UserMFAAdmin
+}
+
+// UserMFAAdmin is what user administration does with second factors.
+type UserMFAAdmin interface {
+	Reset(ctx context.Context, u storage.User) error
+	Summary(ctx context.Context, userID string) (UserMFA, error)
 }
 
 // UserAdmin is the one owner of the operators' user administration (SPEC
@@ -72,6 +81,7 @@ type UserAdmin struct {
 	audit   Auditor
 	now     func() time.Time
 	log     *slog.Logger
+	mfa     UserMFAAdmin
 }
 
 // NewUserAdmin builds the service; it fails when a required dependency is
@@ -80,7 +90,7 @@ func NewUserAdmin(d UserAdminDeps) (*UserAdmin, error) {
 	if d.Users == nil || d.Revocations == nil || d.Consents == nil {
 		return nil, errors.New("provider: user admin: missing dependency")
 	}
-	a := &UserAdmin{users: d.Users, rev: d.Revocations, keep: d.RefreshAbsolute, audit: d.Audit, now: d.Now, log: d.Log}
+	a := &UserAdmin{users: d.Users, rev: d.Revocations, keep: d.RefreshAbsolute, audit: d.Audit, now: d.Now, log: d.Log, mfa: d.MFA}
 	if a.keep <= 0 {
 		a.keep = DefaultRefreshAbsolute
 	}
@@ -97,6 +107,19 @@ func NewUserAdmin(d UserAdminDeps) (*UserAdmin, error) {
 	return a, nil
 }
 
+// entry is u as the admin API shows it, with its second factors.
+func (a *UserAdmin) entry(ctx context.Context, u storage.User) (UserEntry, error) {
+	e := NewUserEntry(u)
+	if a.mfa != nil {
+		m, err := a.mfa.Summary(ctx, u.ID)
+		if err != nil {
+			return UserEntry{}, err
+		}
+		e.MFA = m
+	}
+	return e, nil
+}
+
 // endSessions ends every session and token of userID issued until now.
 func (a *UserAdmin) endSessions(ctx context.Context, userID string) error {
 	return setNotBefore(ctx, a.rev, userID, a.now(), a.keep, "")
@@ -109,7 +132,7 @@ func (a *UserAdmin) Show(ctx context.Context, scope AdminScope, ref string) (Use
 	if err != nil {
 		return UserEntry{}, err
 	}
-	return NewUserEntry(u), nil
+	return a.entry(ctx, u)
 }
 
 // SetDisabled disables or enables the user ref names and returns the user
@@ -143,7 +166,7 @@ func (a *UserAdmin) SetDisabled(ctx context.Context, scope AdminScope, ref strin
 	}
 	a.record(ctx, event, u, "")
 	a.log.InfoContext(ctx, event, "user_id", u.ID, "actor", RequestInfoFrom(ctx).Actor)
-	return NewUserEntry(u), nil
+	return a.entry(ctx, u)
 }
 
 // Logout ends every session and token of the user ref names (the user's
@@ -179,16 +202,19 @@ func (a *UserAdmin) Delete(ctx context.Context, scope AdminScope, ref string) er
 	return nil
 }
 
-// MFAReset removes the second factors of the user ref names, so a user
-// who lost them can sign in with the password alone and enrol again.
-// Second factors (SPEC §10) are not stored yet, so today there is nothing
-// to remove: it checks that the user exists and is in scope and records
-// the event. Returns ErrNoSuchUser, or an error wrapping
-// storage.ErrUnavailable.
+// MFAReset removes the second factors of the user ref names (TOTP,
+// recovery codes, passkeys), so a user who lost them can sign in with the
+// password alone and enrol again. Returns ErrNoSuchUser, or an error
+// wrapping storage.ErrUnavailable.
 func (a *UserAdmin) MFAReset(ctx context.Context, scope AdminScope, ref string) error {
 	u, err := a.find(ctx, scope, ref)
 	if err != nil {
 		return err
+	}
+	if a.mfa != nil {
+		if err := a.mfa.Reset(ctx, u); err != nil {
+			return err
+		}
 	}
 	a.record(ctx, EventMFADisabled, u, "reset by an administrator")
 	return nil

@@ -22,7 +22,6 @@ const (
 var ErrBadCursor = InvalidInput("Invalid cursor")
 
 // UserMFA is the second factors of a user as the admin API shows them.
-// Second factors (SPEC §10) are not built yet: always none.
 type UserMFA struct {
 	TOTP     bool `json:"totp"`
 	Passkeys int  `json:"passkeys"`
@@ -106,7 +105,11 @@ func (a *UserAdmin) List(ctx context.Context, scope AdminScope, q UserQuery) (Us
 			out.NextCursor = encodeUserCursor(storage.UserCursor{CreatedAt: last.CreatedAt, ID: last.ID})
 			break
 		}
-		out.Users = append(out.Users, NewUserEntry(u))
+		e, err := a.entry(ctx, u)
+		if err != nil {
+			return UserList{}, err
+		}
+		out.Users = append(out.Users, e)
 	}
 	return out, nil
 }

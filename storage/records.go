@@ -80,7 +80,10 @@ const (
 type DomainRecord struct {
 	Domain    string
 	BelongsTo int
-	UpdatedAt time.Time
+	// RequireMFA: users of the domain must complete a second factor at
+	// every sign-in (SPEC §10). Only meaningful on an allowed record.
+	RequireMFA bool
+	UpdatedAt  time.Time
 }
 
 // Client is an OAuth2 client. SecretHash is a keyed hash of the secret (never
@@ -149,6 +152,11 @@ type Session struct {
 	CSRFKey   []byte // per-session secret for form tokens, if the web layer wants one
 	CreatedAt time.Time
 	ExpiresAt time.Time
+	// AMR says how the user signed in (RFC 8176, SPEC §10) and AuthTime
+	// when; the code flow's step-up (acr_values, max_age) reads them. A
+	// zero AuthTime means CreatedAt.
+	AMR      []string  `json:",omitempty"`
+	AuthTime time.Time `json:",omitempty"`
 }
 
 // RefreshToken is one link of a refresh-token family. Hash is a hash of the
@@ -168,6 +176,10 @@ type RefreshToken struct {
 	// (SPEC §11); "" when unbound. Using a bound token needs a proof from
 	// that key.
 	JKT string `json:",omitempty"`
+	// AMR and ACR are how the session's user signed in (SPEC §10):
+	// every token of the family carries them, refreshed ones too.
+	AMR []string `json:",omitempty"`
+	ACR string   `json:",omitempty"`
 }
 
 // AuthCode is an OAuth2 authorization code (stored by hash, single use).
@@ -182,6 +194,7 @@ type AuthCode struct {
 	FamilyID      string // family (and access-token sid) of the tokens minted from this code
 	SID           string `json:",omitempty"` // browser session that approved it (ID-token sid)
 	AuthTime      time.Time
+	AMR           []string `json:",omitempty"` // the browser session's (SPEC §10)
 	ExpiresAt     time.Time
 }
 

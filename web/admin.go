@@ -50,11 +50,12 @@ func (a *adminAPI) listDomains(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
-// putDomain: PUT /admin/domains/{domain} {"belongs_to":0|1} → 200 the
+// putDomain: PUT /admin/domains/{domain} {"belongs_to":0|1,"require_mfa"?} → 200 the
 // record (its domain normalized).
 func (a *adminAPI) putDomain(w http.ResponseWriter, r *http.Request) {
 	var body struct {
-		BelongsTo *int `json:"belongs_to"`
+		BelongsTo  *int `json:"belongs_to"`
+		RequireMFA bool `json:"require_mfa"`
 	}
 	if err := decodeJSON(r, &body); err != nil {
 		writeError(w, r, a.s.log, err)
@@ -64,7 +65,7 @@ func (a *adminAPI) putDomain(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, a.s.log, provider.ErrBadBelongsTo)
 		return
 	}
-	rec, err := a.s.cfg.DomainAdmin.Put(r.Context(), mux.Vars(r)["domain"], *body.BelongsTo)
+	rec, err := a.s.cfg.DomainAdmin.Put(r.Context(), mux.Vars(r)["domain"], *body.BelongsTo, body.RequireMFA)
 	if err != nil {
 		writeError(w, r, a.s.log, err)
 		return

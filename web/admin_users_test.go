@@ -16,7 +16,8 @@ import (
 func withUserAdmin(c *Config, _ *provider.AccountsConfig) {
 	db := c.DomainAdmin.Store.(*sqlstore.Store)
 	eph := c.Ready["sessions"].(ephemeralStore)
-	ua, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph})
+	ua, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph,
+		MFA: &provider.MFAAdmin{Store: db}})
 	if err != nil {
 		panic(err)
 	}

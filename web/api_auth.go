@@ -89,9 +89,14 @@ func (s *server) apiLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, err)
 		return
 	}
-	pair, err := s.cfg.Accounts.LoginBound(r.Context(), req.Email, req.Password, jkt)
+	var pair provider.TokenPair
+	if s.cfg.MFA != nil {
+		pair, err = s.cfg.MFA.Login(r.Context(), req.Email, req.Password, jkt)
+	} else {
+		pair, err = s.cfg.Accounts.LoginBound(r.Context(), req.Email, req.Password, jkt)
+	}
 	if err != nil {
-		writeError(w, r, s.log, s.loginError(err))
+		s.writeLoginError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, newTokenResponse(pair))

@@ -34,6 +34,8 @@ type testEnv struct {
 	Tokens   *keys.Tokens
 	Accounts *provider.Accounts
 	Policy   *provider.DomainPolicy
+	MFA      *provider.MFA
+	Secret   []byte // the key secret (signing keys, TOTP secrets)
 }
 
 // ephemeralStore is the session/revocation/rate backend of a testEnv.
@@ -41,6 +43,7 @@ type ephemeralStore interface {
 	storage.SessionStore
 	storage.RefreshStore
 	storage.RevocationStore
+	storage.MFAChallengeStore
 	Rate() storage.RateStore
 	Ping(ctx context.Context) error
 }
@@ -138,9 +141,17 @@ func newTestEnvMail(t testing.TB, backend string, mail func(env *testEnv, issuer
 		t.Fatal(err)
 	}
 	cfg.Accounts = env.Accounts
+	env.Secret = secret
+	env.MFA, err = provider.NewMFA(provider.MFADeps{
+		Accounts: env.Accounts, Store: db, Challenges: env.Eph, Secret: secret, Issuer: "registry.test", Audit: cfg.Audit,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MFA = env.MFA
 	if cfg.Clients != nil && cfg.CodeFlow == nil { // the code flow needs clients (oauth_flow_test.go)
 		cfg.CodeFlow, err = provider.NewCodeFlow(provider.CodeFlowDeps{
-			Accounts: env.Accounts, Clients: cfg.Clients, Store: env.Eph, Revocations: env.Eph, IDs: env.Tokens,
+			Accounts: env.Accounts, Clients: cfg.Clients, Store: env.Eph, Revocations: env.Eph, IDs: env.Tokens, Policy: env.Policy,
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -40,6 +40,16 @@ var errTable = []errorRow{
 	{provider.ErrNoSuchUser, http.StatusNotFound, "invalid_request", "User not found"},
 	{provider.ErrBadMailToken, http.StatusBadRequest, "invalid_request", ""},
 	{provider.ErrRateLimited, http.StatusTooManyRequests, "rate_limited", ""},
+	// Second factors (SPEC §10).
+	{provider.ErrMFAExpired, http.StatusUnauthorized, "invalid_grant", ""},
+	{provider.ErrWrongCode, http.StatusUnauthorized, "invalid_grant", ""},
+	{provider.ErrWrongEnrolmentCode, http.StatusBadRequest, "invalid_request", ""},
+	{provider.ErrMFASetupRequired, http.StatusForbidden, "access_denied", ""},
+	{provider.ErrMFAAlreadyEnabled, http.StatusConflict, "invalid_request", ""},
+	{provider.ErrNothingPending, http.StatusConflict, "invalid_request", ""},
+	{provider.ErrTOTPNotEnabled, http.StatusConflict, "invalid_request", ""},
+	{provider.ErrNoFactor, http.StatusConflict, "invalid_request", ""},
+	{provider.ErrLastFactor, http.StatusConflict, "invalid_request", ""},
 	// Clients and authority tokens (provider/errors_clients.go). The
 	// go-oauth2 rows cover the errors its Manager returns on our path.
 	{provider.ErrBadClient, http.StatusUnauthorized, "invalid_client", ""},

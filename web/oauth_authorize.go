@@ -60,7 +60,7 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	var in *provider.SignIn
 	if ok {
-		in = &provider.SignIn{User: u, AuthTime: sess.CreatedAt, SID: sess.SID}
+		in = provider.SessionSignIn(u, sess)
 	}
 	d, err := s.cfg.CodeFlow.Authorize(r.Context(), req, in)
 	if err != nil {
@@ -77,6 +77,24 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 	switch d.Next {
 	case provider.NextLogin:
 		loginRedirect(w, r, "/oauth2/authorize?"+rawQuery)
+	case provider.NextReauth:
+		// The sign-in does not do: it ends, and the user signs in anew
+		// (with the second factor, or setting one up, when asked for).
+		if err := s.endPageSession(w, r); err != nil {
+			s.renderFailure(w, r, err)
+			return
+		}
+		again := provider.ReauthQuery(q)
+		next := again.Encode()
+		if q.Get("request_uri") != "" {
+			// A pushed request's request_uri is used up: it continues
+			// under a handle of ours, as for the login page (oauth_par.go).
+			if next, err = s.cfg.CodeFlow.ContinuePushed(r.Context(), again); err != nil {
+				s.renderFailure(w, r, err)
+				return
+			}
+		}
+		loginRedirect(w, r, "/oauth2/authorize?"+next)
 	case provider.NextConsent:
 		s.renderConsent(w, r, u, &sess, req, rawQuery)
 	case provider.NextRedirect:
@@ -85,10 +103,10 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request) {
 }
 
 // issueCode stores a code for the signed-in user and sends the browser to
-// the client with it (the consent page's approval). The session's creation
-// is the user's auth_time.
+// the client with it (the consent page's approval). The session's sign-in
+// gives the user's auth_time and amr.
 func (s *server) issueCode(w http.ResponseWriter, r *http.Request, u provider.User, sess provider.Session, req provider.AuthorizeRequest) {
-	code, err := s.cfg.CodeFlow.IssueCode(r.Context(), provider.SignIn{User: u, AuthTime: sess.CreatedAt, SID: sess.SID}, req)
+	code, err := s.cfg.CodeFlow.IssueCode(r.Context(), *provider.SessionSignIn(u, sess), req)
 	if err != nil {
 		s.renderFailure(w, r, err)
 		return
@@ -151,6 +169,7 @@ func authorizeParams(q url.Values) provider.AuthorizeParams {
 		{"scope", &p.Scope}, {"state", &p.State}, {"nonce", &p.Nonce}, {"code_challenge", &p.CodeChallenge},
 		{"code_challenge_method", &p.CodeChallengeMethod}, {"response_mode", &p.ResponseMode}, {"prompt", &p.Prompt},
 		{"request_uri", &p.RequestURI},
+		{"acr_values", &p.ACRValues}, {"max_age", &p.MaxAge},
 	} {
 		v := q[f.name]
 		if len(v) > 0 {

@@ -22,11 +22,24 @@ func (s *server) pageAccount(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) renderAccount(w http.ResponseWriter, r *http.Request, status int, u provider.User, sess *provider.Session, flash, errMsg string) {
+	s.renderAccountMFA(w, r, status, u, sess, flash, errMsg, nil)
+}
+
+// renderAccountMFA is renderAccount with the Security section's one-time
+// content (an enrolment in progress, recovery codes to show once) set by
+// edit.
+func (s *server) renderAccountMFA(w http.ResponseWriter, r *http.Request, status int, u provider.User, sess *provider.Session,
+	flash, errMsg string, edit func(*mfaView)) {
+	view := s.accountMFA(r, u)
+	if edit != nil {
+		edit(view)
+	}
 	s.render(w, r, status, "account", pageData{
 		Title: "Your account", SignedIn: true, CSRF: s.csrfToken(w, r, sess),
 		Email: u.Email, Phone: u.PhoneNum, Discoverable: u.Discoverable, Flash: flash, Error: errMsg,
 		Unverified: !u.IsActivated && s.cfg.Lifecycle != nil,
 		Activity:   s.recentActivity(r, u.ID),
+		MFA:        view,
 	})
 }
 

@@ -101,6 +101,10 @@ func (s *server) postLogin(w http.ResponseWriter, r *http.Request) {
 		fail(s.pageError(w, r, s.loginError(err)))
 		return
 	}
+	if s.cfg.MFA != nil {
+		s.pageSecondStep(w, r, u, next, fail)
+		return
+	}
 	if err := s.startPageSession(w, r, u); err != nil {
 		s.renderFailure(w, r, err)
 		return

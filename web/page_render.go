@@ -22,7 +22,8 @@ import (
 var pageFS embed.FS
 
 // pageNames are the templates, each rendered inside layout.html.
-var pageNames = []string{"login", "signup", "account", "message", "consent", "oauth_error", "forgot", "reset", "verify", "logout_confirm"}
+var pageNames = []string{"login", "signup", "account", "message", "consent", "oauth_error", "forgot", "reset", "verify",
+	"logout_confirm", "mfa", "mfa_setup", "recovery_codes"}
 
 // pageTemplates holds one parsed template set per page.
 type pageTemplates struct {
@@ -37,7 +38,8 @@ type pageTemplates struct {
 func mustParseTemplates(css staticFile) *pageTemplates {
 	t := &pageTemplates{byName: map[string]*template.Template{}, cssQuery: "?v=" + css.etag[1:13]}
 	for _, name := range pageNames {
-		t.byName[name] = template.Must(template.New("layout.html").ParseFS(pageFS, "templates/layout.html", "templates/"+name+".html"))
+		t.byName[name] = template.Must(template.New("layout.html").ParseFS(pageFS, "templates/layout.html",
+			"templates/mfa_parts.html", "templates/"+name+".html"))
 	}
 	return t
 }
@@ -69,6 +71,9 @@ type pageData struct {
 	Activity []activityRow
 	// Logout is the logout confirmation form (oauth_logout.go).
 	Logout *logoutView
+	// MFA is what the second-factor parts show (page_mfa.go); never nil
+	// on the account page.
+	MFA *mfaView
 }
 
 // render writes the page with status. The page is rendered into a buffer

@@ -43,6 +43,7 @@ func (s *server) routesAPI(r *mux.Router) {
 	r.Handle("/me", bearer(s.apiDeleteAccount)).Methods(http.MethodDelete)
 	s.routesLifecycleAPI(r, limited) // verify, resend, forgot, reset (api_lifecycle.go)
 	s.routesAdminUsers(r)            // /admin/users (admin_users.go)
+	s.routesMFA(r, limited)          // /login/mfa, /mfa (api_mfa.go)
 }
 
 // isJSONRequest is the matcher that leaves form posts to the pages: every

@@ -52,6 +52,7 @@ func (s *server) routesPages(r *mux.Router) {
 	form("/logout", s.postLogout)
 	form("/logout/all", s.postLogoutAll)
 	s.routesLifecyclePages(get, form) // password forms, delete account (page_lifecycle.go)
+	s.routesMFAPages(form)            // second factors (page_mfa.go)
 }
 
 // isFormPost matches requests whose body is an HTML form of ours:

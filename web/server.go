@@ -33,6 +33,9 @@ type Config struct {
 	// UserAdmin administers users for the admin API (SPEC §13); nil
 	// leaves /admin/users out.
 	UserAdmin *provider.UserAdmin
+	// MFA owns second factors (SPEC §10): /login asks it for the second
+	// step, and /login/mfa and /mfa exist, when it is set.
+	MFA *provider.MFA
 	// Clients registers OAuth clients (SPEC §5); nil leaves /clients out.
 	Clients *provider.Clients
 	// ClientAuth authenticates the calling client of the token endpoints,

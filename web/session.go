@@ -62,10 +62,15 @@ func (s *server) currentUser(r *http.Request) (provider.User, provider.Session, 
 // the request already had is ended first: a sign-in always gets a fresh
 // id (no session fixation).
 func (s *server) startPageSession(w http.ResponseWriter, r *http.Request, u provider.User) error {
+	return s.startPageSessionAMR(w, r, u, []string{provider.AMRPassword})
+}
+
+// startPageSessionAMR is startPageSession for a sign-in made with amr.
+func (s *server) startPageSessionAMR(w http.ResponseWriter, r *http.Request, u provider.User, amr []string) error {
 	if err := s.deleteRequestSession(r); err != nil {
 		return err
 	}
-	value, _, err := s.cfg.Sessions.Create(r.Context(), u.ID)
+	value, _, err := s.cfg.Sessions.CreateFor(r.Context(), u.ID, amr)
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,8 @@ import (
 )
 
 const domainsUsage = `Usage:
-  user-registry domains allow|block|remove DOMAIN... [flags]
+  user-registry domains allow [--require-mfa] DOMAIN... [flags]
+  user-registry domains block|remove DOMAIN... [flags]
   user-registry domains list [--json] [flags]
   user-registry domains import [--block|--allow] [--metrics-file PATH] FILE [flags]
   user-registry domains export [--block|--allow] [flags]
@@ -23,12 +24,14 @@ Manages the DomainCheck records (0 = allowed, 1 = blocked). A record covers
 its subdomains; the most specific record wins. import reads one domain a
 line ('#' starts a comment) into the block list (--block, the default) or
 the allow list (--allow), all or nothing; export prints that list the same
-way. --metrics-file writes the import's row counts as a Prometheus text file
-(for node_exporter's textfile collector).`
+way. allow --require-mfa makes the domain's users complete a second factor
+at every sign-in; a plain allow sets that back off. --metrics-file writes
+the import's row counts as a Prometheus text file (for node_exporter's
+textfile collector).`
 
 func cmdDomains(ctx context.Context, args []string, e env) error {
 	var c storeConfig
-	var asJSON, block, allow bool
+	var asJSON, block, allow, requireMFA bool
 	var metricsFile string
 	fs := flag.NewFlagSet("domains", flag.ContinueOnError)
 	c.register(fs)
@@ -36,6 +39,7 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 	fs.BoolVar(&block, "block", false, "import/export: the block list (the default)")
 	fs.BoolVar(&allow, "allow", false, "import/export: the allow list")
 	fs.StringVar(&metricsFile, "metrics-file", "", "import: write the row counts to this Prometheus text file")
+	fs.BoolVar(&requireMFA, "require-mfa", false, "allow: the domain's users must use a second factor")
 	pos, err := parseArgs(fs, args, e.lookupEnv, e.stdout, domainsUsage)
 	if err != nil {
 		return err
@@ -50,6 +54,9 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 	}
 	if block || allow {
 		return fmt.Errorf("--block and --allow are for domains import and export; use domains %s", verb)
+	}
+	if requireMFA && verb != "allow" {
+		return fmt.Errorf("--require-mfa is for domains allow")
 	}
 	var belongsTo int
 	switch verb {
@@ -107,10 +114,14 @@ func cmdDomains(ctx context.Context, args []string, e env) error {
 		}
 	default:
 		for _, d := range normalized {
-			if _, err := admin.Put(ctx, d, belongsTo); err != nil {
+			if _, err := admin.Put(ctx, d, belongsTo, requireMFA); err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "%sed %s\n", verb, d)
+			note := ""
+			if requireMFA {
+				note = " (second factor required)"
+			}
+			fmt.Fprintf(e.stdout, "%sed %s%s\n", verb, d, note)
 		}
 	}
 	return nil
@@ -138,13 +149,13 @@ func listDomains(ctx context.Context, admin *provider.DomainAdmin, asJSON bool, 
 		return out.Flush()
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DOMAIN\tBELONGS_TO\tPOLICY")
+	fmt.Fprintln(tw, "DOMAIN\tBELONGS_TO\tPOLICY\tREQUIRE_MFA")
 	err := admin.Each(ctx, func(r provider.DomainEntry) error {
 		policy := "allowed"
 		if r.BelongsTo == storage.DomainBlocked {
 			policy = "blocked"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\n", r.Domain, r.BelongsTo, policy)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%t\n", r.Domain, r.BelongsTo, policy, r.RequireMFA)
 		return nil
 	})
 	if err != nil {

@@ -135,7 +135,7 @@ func TestDomainsImportExport(t *testing.T) {
 			if out, _, code := cli(t, nil, "domains", "export", "--block", b.db); code != 0 || out != "mail.trash.example\nxn--bcher-kva.example\n" {
 				t.Fatalf("block export = %d %q", code, out)
 			}
-			if out, _, code := cli(t, nil, "domains", "list", "--json", b.db); code != 0 || !strings.HasPrefix(out, `{"domains":[{"domain":"mail.trash.example","belongs_to":1},`) {
+			if out, _, code := cli(t, nil, "domains", "list", "--json", b.db); code != 0 || !strings.HasPrefix(out, `{"domains":[{"domain":"mail.trash.example","belongs_to":1,"require_mfa":false},`) {
 				t.Fatalf("list --json = %d %q", code, out)
 			}
 

@@ -92,7 +92,7 @@ func TestDomainAdminAPIAndCLIAgree(t *testing.T) {
 	}
 	apiList, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	const want = `{"domains":[{"domain":"a.evil.com","belongs_to":0},{"domain":"evil.com","belongs_to":1},{"domain":"xn--bcher-kva.example","belongs_to":1}]}` + "\n"
+	const want = `{"domains":[{"domain":"a.evil.com","belongs_to":0,"require_mfa":false},{"domain":"evil.com","belongs_to":1,"require_mfa":false},{"domain":"xn--bcher-kva.example","belongs_to":1,"require_mfa":false}]}` + "\n"
 	if string(apiList) != want || listed != want {
 		t.Fatalf("API list %q\nCLI list %q\nwant     %q", apiList, listed, want)
 	}

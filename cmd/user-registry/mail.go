@@ -70,7 +70,7 @@ const mailQueueWorkers = 2
 
 // startMail starts the background mail queue over m and returns the mail
 // links sending through it; stop drains the queue, waiting at most 10 s.
-func startMail(m provider.Mailer, tokens storage.SessionStore, issuer string, log *slog.Logger) (*provider.MailLinks, func(), error) {
+func startMail(m provider.Mailer, tokens storage.SessionStore, issuer string, log *slog.Logger) (*provider.MailLinks, *provider.MailQueue, func(), error) {
 	if m == nil {
 		// The lifecycle endpoints still answer as SPEC §3a says (forgot and
 		// resend: 202 for every address); with nobody to send to, users
@@ -88,7 +88,7 @@ func startMail(m provider.Mailer, tokens storage.SessionStore, issuer string, lo
 	links, err := provider.NewMailLinks(provider.MailLinkDeps{Tokens: tokens, Mail: q, BaseURL: issuer, Log: log})
 	if err != nil {
 		stop()
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return links, stop, nil
+	return links, q, stop, nil
 }

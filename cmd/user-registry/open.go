@@ -25,6 +25,7 @@ type ephemeral interface {
 	storage.RevocationStore
 	storage.NonceStore // DPoP proof jti, accepted once across nodes
 	storage.LogoutStore
+	storage.MFAChallengeStore
 	Rate() storage.RateStore
 	Ping(ctx context.Context) error
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
 	"user-registry/keys"
@@ -174,7 +175,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	log.Info("failed logins held to a floor", "failure_floor", acfg.FailureFloor)
-	links, stopMail, err := startMail(mailer, eph, c.Issuer, log)
+	links, mailQueue, stopMail, err := startMail(mailer, eph, c.Issuer, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -210,7 +211,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	codeFlow, err := provider.NewCodeFlow(provider.CodeFlowDeps{
-		Accounts: accounts, Clients: clients, Store: eph, Revocations: eph, IDs: tokens, Log: log, Logouts: logouts,
+		Accounts: accounts, Clients: clients, Store: eph, Revocations: eph, IDs: tokens, Log: log, Logouts: logouts, Policy: policy,
 	})
 	if err != nil {
 		return nil, nil, err
@@ -261,11 +262,21 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: rev, Consents: eph, Audit: audit, Log: log})
+	mfaDeps := provider.MFADeps{Accounts: accounts, Store: db, Challenges: eph, Secret: secret,
+		Issuer: mfaIssuer(c.Issuer), Audit: audit, Log: log}
+	if mailer != nil {
+		mfaDeps.Mail = mailQueue
+	}
+	mfa, err := provider.NewMFA(mfaDeps)
+	if err != nil {
+		return nil, nil, err
+	}
+	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: rev, Consents: eph, Audit: audit, Log: log, MFA: mfa})
 	if err != nil {
 		return nil, nil, err
 	}
 	return web.New(web.Config{
+		MFA:                mfa,
 		Log:                log,
 		Ready:              map[string]web.Pinger{"database": db, "sessions": eph},
 		Issuer:             c.Issuer,
@@ -292,4 +303,13 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		DPoP:               dpop,
 		SecretRotation:     rotation,
 	}), func() { stopBackchannel(); stopMail(); stopAudit() }, nil
+}
+
+// mfaIssuer is the name authenticator apps show for our TOTP entries: the
+// issuer's host.
+func mfaIssuer(issuer string) string {
+	if u, err := url.Parse(issuer); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return "user-registry"
 }

@@ -74,6 +74,9 @@ func (s *Store) ImportDomains(_ context.Context, recs []storage.DomainRecord) (s
 		if r.UpdatedAt.IsZero() {
 			r.UpdatedAt = now
 		}
+		// An import sets the list, not the second-factor rule: a
+		// record keeps its RequireMFA, as in the SQL backend.
+		r.RequireMFA = ok && old.RequireMFA
 		s.domains[r.Domain] = r
 	}
 	return n, nil

@@ -15,7 +15,7 @@ func TestConformance(t *testing.T) {
 				Users: s, Domains: s, Clients: s, Keys: s,
 				Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(),
 				Audit:  memstore.NewAudit(clock.Now),
-				Nonces: s, Federation: s, Logout: s,
+				Nonces: s, Federation: s, Logout: s, MFA: s, Challenges: s,
 			}
 		})
 	})

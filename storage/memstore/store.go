@@ -62,6 +62,10 @@ type Store struct {
 	pushed    map[string]storage.PushedRequest // by hash; made on first use (pushed.go)
 
 	lo logoutMem // back-channel logout records (logout.go)
+
+	totp       map[string]storage.TOTPFactor   // by user ID
+	recovery   map[string]map[string]struct{}  // user ID → code hashes
+	challenges map[string]storage.MFAChallenge // by mfa_token hash
 }
 
 // Option configures a Store.
@@ -96,6 +100,9 @@ func New(opts ...Option) *Store {
 		notBefore:   map[string]notBefore{},
 		nonces:      newNonceSet(),
 		trusts:      map[string]storage.Trust{},
+		totp:        map[string]storage.TOTPFactor{},
+		recovery:    map[string]map[string]struct{}{},
+		challenges:  map[string]storage.MFAChallenge{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -130,6 +137,11 @@ func (s *Store) wrote(now time.Time) {
 	for h, v := range s.codes {
 		if !live(v.code.ExpiresAt, now) {
 			delete(s.codes, h)
+		}
+	}
+	for h, v := range s.challenges {
+		if !live(v.ExpiresAt, now) {
+			delete(s.challenges, h)
 		}
 	}
 	for uid, m := range s.consents {

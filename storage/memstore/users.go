@@ -102,6 +102,8 @@ func (s *Store) DeleteUser(_ context.Context, id string) error {
 	}
 	delete(s.users, id)
 	delete(s.emails, u.EmailCanonical)
+	delete(s.totp, id)
+	delete(s.recovery, id)
 	return nil
 }
 

@@ -82,7 +82,7 @@ func TestConformance(t *testing.T) {
 		testURL(t)
 		storagetest.Run(t, func(t *testing.T, clock *storagetest.Clock) storagetest.Stores {
 			s, _ := openTest(t, clock.Now)
-			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s, Logout: s}
+			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s, Logout: s, Challenges: s}
 		})
 	})
 }

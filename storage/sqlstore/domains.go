@@ -17,10 +17,10 @@ func (s *Store) PutDomain(ctx context.Context, r storage.DomainRecord) error {
 	if r.Domain == "" {
 		return fmt.Errorf("sqlstore: put domain: empty domain")
 	}
-	row := domainRow{Domain: r.Domain, BelongsTo: r.BelongsTo, UpdatedAt: s.stamp(r.UpdatedAt)}
+	row := domainRow{Domain: r.Domain, BelongsTo: r.BelongsTo, RequireMFA: r.RequireMFA, UpdatedAt: s.stamp(r.UpdatedAt)}
 	err := s.db.WithContext(ctx).Clauses(clause.OnConflict{
 		Columns:   []clause.Column{{Name: "domain"}},
-		DoUpdates: clause.AssignmentColumns([]string{"belongs_to", "updated_at"}),
+		DoUpdates: clause.AssignmentColumns([]string{"belongs_to", "require_mfa", "updated_at"}),
 	}).Create(&row).Error
 	if err != nil {
 		return fmt.Errorf("sqlstore: put domain: %w", classify(err))

@@ -34,9 +34,12 @@ type userRow struct {
 func (userRow) TableName() string { return "users" }
 
 type domainRow struct {
-	Domain    string    `gorm:"primaryKey;size:253"`
-	BelongsTo int       `gorm:"not null"`
-	UpdatedAt time.Time `gorm:"not null;precision:6;autoUpdateTime:false"`
+	Domain    string `gorm:"primaryKey;size:253"`
+	BelongsTo int    `gorm:"not null"`
+	// RequireMFA has a default so that AutoMigrate can add it to a
+	// table with rows: those domains required no second factor.
+	RequireMFA bool      `gorm:"not null;default:false"`
+	UpdatedAt  time.Time `gorm:"not null;precision:6;autoUpdateTime:false"`
 }
 
 func (domainRow) TableName() string { return "domain_checks" }
@@ -119,7 +122,7 @@ func utcPtr(t *time.Time) *time.Time {
 }
 
 func toDomain(r domainRow) storage.DomainRecord {
-	return storage.DomainRecord{Domain: r.Domain, BelongsTo: r.BelongsTo, UpdatedAt: r.UpdatedAt.UTC()}
+	return storage.DomainRecord{Domain: r.Domain, BelongsTo: r.BelongsTo, RequireMFA: r.RequireMFA, UpdatedAt: r.UpdatedAt.UTC()}
 }
 
 func toClient(r clientRow) (storage.Client, error) {

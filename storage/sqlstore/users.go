@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"user-registry/storage"
@@ -120,7 +121,18 @@ func (s *Store) UpdateUser(ctx context.Context, id string, c storage.UserChange)
 
 // DeleteUser removes the user. Returns storage.ErrNotFound.
 func (s *Store) DeleteUser(ctx context.Context, id string) error {
-	return s.deleteWhere(ctx, "user", &userRow{}, "id = ?", id)
+	if err := s.deleteWhere(ctx, "user", &userRow{}, "id = ?", id); err != nil {
+		return err
+	}
+	// The user's second factors go with them. Left behind (a failure
+	// here), they name an id no new user ever gets (a fresh UUID).
+	if err := s.DeleteRecoveryCodes(ctx, id); err != nil {
+		return err
+	}
+	if err := s.DeleteTOTP(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // deleteWhere deletes the rows of model matching cond (one bound value) and

@@ -17,6 +17,7 @@ func refreshLink(fam, hash string, now, familyStart time.Time) storage.RefreshTo
 		Hash: hash, FamilyID: fam, UserID: "u1", ClientID: "client-1", Scope: "openid offline_access",
 		IssuedAt: now, ExpiresAt: now.Add(time.Hour), FamilyExpiresAt: familyStart.Add(24 * time.Hour),
 		JKT: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I", // a DPoP binding is kept with the record
+		AMR: []string{"pwd", "otp", "mfa"}, ACR: "mfa",     // so is how the user signed in (SPEC §10)
 	}
 }
 

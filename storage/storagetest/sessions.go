@@ -49,7 +49,8 @@ func testSessions(t *testing.T, s Stores) {
 func testSessionLifecycle(t *testing.T, s Stores) {
 	ctx := t.Context()
 	now := s.Clock.Now()
-	a := storage.Session{ID: "sess-a", UserID: "u1", CSRFKey: []byte("k"), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	a := storage.Session{ID: "sess-a", UserID: "u1", CSRFKey: []byte("k"), CreatedAt: now, ExpiresAt: now.Add(time.Hour),
+		AMR: []string{"pwd", "otp", "mfa"}, AuthTime: now.Add(-time.Minute)}
 	b := storage.Session{ID: "sess-b", UserID: "u2", CreatedAt: now, ExpiresAt: now.Add(3 * time.Hour)}
 	for _, sess := range []storage.Session{a, b} {
 		ephErr(t, "CreateSession", s.Sessions.CreateSession(ctx, sess), nil)
@@ -78,7 +79,7 @@ func testCode(now time.Time, hash string) storage.AuthCode {
 	return storage.AuthCode{
 		Hash: hash, ClientID: "client-1", UserID: "u1", RedirectURI: "https://app.example/cb",
 		Scope: "openid email", Nonce: "n-0S6", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
-		FamilyID: "fam-" + hash, AuthTime: now, ExpiresAt: now.Add(time.Minute),
+		FamilyID: "fam-" + hash, AuthTime: now, AMR: []string{"pwd"}, ExpiresAt: now.Add(time.Minute),
 	}
 }
 

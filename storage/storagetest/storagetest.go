@@ -22,6 +22,8 @@ type Stores struct {
 	Nonces      storage.NonceStore
 	Federation  storage.FederationStore
 	Logout      storage.LogoutStore
+	MFA         storage.MFAStore
+	Challenges  storage.MFAChallengeStore
 
 	// Clock is the clock the ephemeral stores were built with (their Now),
 	// so expiry is tested by advancing it rather than sleeping. Backends
@@ -80,6 +82,8 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 		{"federation", testFederation, func(s Stores) bool { return s.Federation != nil }},
 		{"client-secret-rotation", testClientSecretRotation, func(s Stores) bool { return s.Clients != nil }},
 		{"logout", testLogout, func(s Stores) bool { return s.Logout != nil }},
+		{"mfa", testMFA, func(s Stores) bool { return s.MFA != nil }},
+		{"mfa-challenges", testMFAChallenges, func(s Stores) bool { return s.Challenges != nil }},
 	}
 	for _, g := range auditGroups {
 		groups = append(groups, struct {

@@ -1,0 +1,54 @@
+package web
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+// openAPIMFA runs the second-factor endpoints of SPEC §10 (all but the
+// passkey ones) through the contract: enrolment, the /login 401 with its
+// mfa_token, /login/mfa, the status, new recovery codes and removal.
+func openAPIMFA(t *testing.T, env *mailEnv, api *apiContract) {
+	const email, pw = "mfa@example.com", testPassword
+	bearer := func(tok string) string { return "Bearer " + tok }
+	field := func(body []byte, key string) any {
+		var m map[string]any
+		_ = json.Unmarshal(body, &m)
+		return m[key]
+	}
+	str := func(body []byte, key string) string { s, _ := field(body, key).(string); return s }
+	api.do(apiCall{method: "POST", path: "/signup", body: jsonBody(map[string]string{"email": email, "password": pw}), want: 201})
+	api.do(apiCall{method: "GET", path: "/verify-email", query: "token=" + env.token(t, email, "/verify-email"), want: 200})
+	access := str(api.do(apiCall{method: "POST", path: "/login", body: jsonBody(map[string]string{"email": email, "password": pw}), want: 200}).Body.Bytes(), "access_token")
+	pwBody := jsonBody(map[string]string{"password": pw})
+
+	api.do(apiCall{method: "GET", path: "/mfa", want: 401})
+	api.do(apiCall{method: "POST", path: "/mfa/totp/confirm", auth: bearer(access), body: `{"code":"123456"}`, want: 409})
+	api.do(apiCall{method: "POST", path: "/mfa/totp", auth: bearer(access), body: `{"password":"wrong password 1"}`, want: 401})
+	start := api.do(apiCall{method: "POST", path: "/mfa/totp", auth: bearer(access), body: pwBody, want: 200})
+	secret := str(start.Body.Bytes(), "secret")
+	api.do(apiCall{method: "POST", path: "/mfa/totp/confirm", auth: bearer(access), body: jsonBody(map[string]string{"code": totpCode(t, secret, time.Now().Add(-time.Hour))}), want: 400})
+	conf := api.do(apiCall{method: "POST", path: "/mfa/totp/confirm", auth: bearer(access), body: jsonBody(map[string]string{"code": totpCode(t, secret, time.Now())}), want: 200})
+	codes, _ := field(conf.Body.Bytes(), "recovery_codes").([]any)
+	if len(codes) != 10 {
+		t.Fatalf("confirm: %s", conf.Body)
+	}
+	api.do(apiCall{method: "POST", path: "/mfa/totp", auth: bearer(access), body: pwBody, want: 409})
+	api.do(apiCall{method: "GET", path: "/mfa", auth: bearer(access), want: 200})
+
+	need := api.do(apiCall{method: "POST", path: "/login", body: jsonBody(map[string]string{"email": email, "password": pw}), want: 401})
+	tok := str(need.Body.Bytes(), "mfa_token")
+	api.do(apiCall{method: "POST", path: "/", body: jsonBody(map[string]string{"email": email, "password": pw}), want: 401})
+	api.do(apiCall{method: "POST", path: "/login/mfa", body: jsonBody(map[string]string{"mfa_token": tok, "code": "000000"}), want: 401})
+	api.do(apiCall{method: "POST", path: "/login/mfa", body: jsonBody(map[string]string{"mfa_token": tok}), want: 400})
+	api.do(apiCall{method: "POST", path: "/login/mfa", body: jsonBody(map[string]string{"mfa_token": tok, "code": codes[0].(string)}), want: 200})
+	api.do(apiCall{method: "POST", path: "/login/mfa", body: jsonBody(map[string]string{"mfa_token": tok, "code": codes[1].(string)}), want: 401})
+
+	api.do(apiCall{method: "POST", path: "/mfa/recovery-codes", auth: bearer(access), body: `{"password":"wrong password 1"}`, want: 401})
+	api.do(apiCall{method: "POST", path: "/mfa/recovery-codes", auth: bearer(access), body: pwBody, want: 200})
+	api.do(apiCall{method: "DELETE", path: "/mfa/totp", auth: bearer(access), body: `{"password":"wrong password 1"}`, want: 401})
+	api.do(apiCall{method: "DELETE", path: "/mfa/totp", auth: bearer(access), body: pwBody, want: 204})
+	api.do(apiCall{method: "DELETE", path: "/mfa/totp", auth: bearer(access), body: pwBody, want: 409})
+	api.do(apiCall{method: "POST", path: "/mfa/recovery-codes", auth: bearer(access), body: pwBody, want: 409})
+}
