@@ -59,6 +59,7 @@ type Store struct {
 	revoked   map[string]time.Time // id → until
 	notBefore map[string]notBefore // user → entry
 	nonces    map[string]time.Time // single-use key → until
+	devices   devices              // device authorization requests (device.go)
 }
 
 // Option configures a Store.
@@ -164,4 +165,5 @@ func (s *Store) wrote(now time.Time) {
 			delete(s.nonces, k)
 		}
 	}
+	s.devices.sweep(now)
 }
