@@ -52,6 +52,7 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		SubjectTypes             []string `json:"subject_types_supported"`
 		Claims                   []string `json:"claims_supported"`
 		DPoPAlgs                 []string `json:"dpop_signing_alg_values_supported"`
+		DeviceAuthorization      string   `json:"device_authorization_endpoint"`
 	}{
 		Issuer:        issuer,
 		JWKSURI:       base + "/.well-known/jwks.json",
@@ -61,7 +62,7 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		Introspection: base + "/oauth2/introspect",
 		UserInfo:      base + "/userinfo",
 		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials",
-			"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:device_code"},
 		ResponseTypes:        []string{"code"},
 		ResponseModes:        []string{"query"},
 		CodeChallengeMethods: []string{"S256"},
@@ -78,7 +79,8 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		SubjectTypes:             []string{"public"},
 		Claims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
 			"email", "email_verified", "phone_number"},
-		DPoPAlgs: DPoPAlgs(),
+		DPoPAlgs:            DPoPAlgs(),
+		DeviceAuthorization: base + "/oauth2/device_authorization", // RFC 8628 §4
 	})
 }
 

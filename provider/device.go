@@ -148,7 +148,7 @@ func (f *DeviceFlow) Start(ctx context.Context, c storage.Client, scope string) 
 	var err error
 	for range 5 {
 		g.UserCode = newUserCode()
-		if err = f.store.CreateDeviceGrant(ctx, g); !errors.Is(err, storage.ErrExists) {
+		if err = f.store.CreateDeviceGrant(ctx, g, now); !errors.Is(err, storage.ErrExists) {
 			break
 		}
 	}
@@ -181,7 +181,7 @@ type DeviceRequest struct {
 func (f *DeviceFlow) Lookup(ctx context.Context, ip, userCode string) (DeviceRequest, error) {
 	var req DeviceRequest
 	err := f.guarded(ctx, ip, userCode, func(code string) error {
-		g, err := f.store.DeviceGrantByUserCode(ctx, code)
+		g, err := f.store.DeviceGrantByUserCode(ctx, code, f.now())
 		if err != nil {
 			return err
 		}
@@ -203,7 +203,7 @@ func (f *DeviceFlow) Decide(ctx context.Context, ip, userCode string, u storage.
 		if approve {
 			d.UserID, d.AuthTime = u.ID, authTime
 		}
-		g, err := f.store.DecideDeviceGrant(ctx, code, d)
+		g, err := f.store.DecideDeviceGrant(ctx, code, d, f.now())
 		if err != nil {
 			return err
 		}

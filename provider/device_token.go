@@ -33,7 +33,7 @@ func (f *DeviceFlow) DeviceToken(ctx context.Context, c storage.Client, deviceCo
 	if len(deviceCode) > 128 {
 		return CodeTokens{}, invalidGrant("Unknown device code")
 	}
-	g, out, err := f.store.PollDeviceGrant(ctx, HashSecret(deviceCode), c.ID, DeviceSlowDownStep)
+	g, out, err := f.store.PollDeviceGrant(ctx, HashSecret(deviceCode), c.ID, f.now(), DeviceSlowDownStep)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return CodeTokens{}, invalidGrant("Unknown device code, or issued to another client")

@@ -76,21 +76,25 @@ const (
 )
 
 // DeviceStore keeps device authorization requests in the session store, so
-// any node answers any step: the endpoint, the page, and the polls.
+// any node answers any step: the endpoint, the page, and the polls. Every
+// method decides expiry and the poll interval at now, the caller's clock
+// (the poll rules are the caller's, applied atomically here), so a fake
+// clock drives them whatever the backend; the store may drop a grant once
+// its own clock passes KeepUntil.
 type DeviceStore interface {
 	// CreateDeviceGrant stores g, which must be pending, until g.KeepUntil
 	// and makes it findable by g.UserCode until g.ExpiresAt. Returns
 	// ErrExists when a live grant holds that user code already (the caller
 	// draws another) or the device hash is taken.
-	CreateDeviceGrant(ctx context.Context, g DeviceGrant) error
+	CreateDeviceGrant(ctx context.Context, g DeviceGrant, now time.Time) error
 	// DeviceGrantByUserCode returns the pending, unexpired grant of the
 	// normalized userCode; ErrNotFound otherwise.
-	DeviceGrantByUserCode(ctx context.Context, userCode string) (DeviceGrant, error)
+	DeviceGrantByUserCode(ctx context.Context, userCode string, now time.Time) (DeviceGrant, error)
 	// DecideDeviceGrant records d on the pending, unexpired grant of
 	// userCode (approved, with d's user and auth time, or denied) and
 	// returns it, atomically: of concurrent decisions exactly one wins.
 	// Returns ErrNotFound when no such pending grant exists.
-	DecideDeviceGrant(ctx context.Context, userCode string, d DeviceDecision) (DeviceGrant, error)
+	DecideDeviceGrant(ctx context.Context, userCode string, d DeviceDecision, now time.Time) (DeviceGrant, error)
 	// PollDeviceGrant records one poll by clientID of the grant stored
 	// under deviceHash and returns the grant with the outcome, in one
 	// atomic step, in this order: a redeemed grant gives ErrReused; an
@@ -102,7 +106,7 @@ type DeviceStore interface {
 	// redeemed. Every poll but an expired one becomes the previous poll.
 	// Returns ErrNotFound for an unknown hash or another client's grant;
 	// neither they nor ErrReused record anything.
-	PollDeviceGrant(ctx context.Context, deviceHash, clientID string, slowDownStep time.Duration) (DeviceGrant, DevicePoll, error)
+	PollDeviceGrant(ctx context.Context, deviceHash, clientID string, now time.Time, slowDownStep time.Duration) (DeviceGrant, DevicePoll, error)
 }
 
 // PollTooSoon reports whether a poll gap after the previous one is sooner

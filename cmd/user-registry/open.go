@@ -24,6 +24,7 @@ type ephemeral interface {
 	storage.RefreshStore
 	storage.RevocationStore
 	storage.NonceStore // DPoP proof jti, accepted once across nodes
+	storage.DeviceStore
 	Rate() storage.RateStore
 	Ping(ctx context.Context) error
 }

@@ -200,6 +200,10 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
+	device, err := newDeviceFlow(c.Issuer, eph, codeFlow, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	proxies, err := parseCIDRs(c.TrustedProxies)
 	if err != nil {
 		return nil, nil, err
@@ -269,5 +273,6 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Federation:         federation,
 		DPoP:               dpop,
 		SecretRotation:     rotation,
+		Device:             device,
 	}), func() { stopMail(); stopAudit() }, nil
 }

@@ -53,11 +53,10 @@ func (d *devices) pendingByCode(userCode string, now time.Time) (*storage.Device
 // CreateDeviceGrant stores g until g.KeepUntil, findable by its user code
 // until g.ExpiresAt. Returns storage.ErrExists when the user code is live
 // or the device hash is taken.
-func (s *Store) CreateDeviceGrant(_ context.Context, g storage.DeviceGrant) error {
+func (s *Store) CreateDeviceGrant(_ context.Context, g storage.DeviceGrant, now time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.devices.init()
-	now := s.now()
 	if old, ok := s.devices.grants[s.devices.codes[g.UserCode]]; ok && live(old.ExpiresAt, now) {
 		return storage.ErrExists
 	}
@@ -66,17 +65,17 @@ func (s *Store) CreateDeviceGrant(_ context.Context, g storage.DeviceGrant) erro
 	}
 	s.devices.grants[g.DeviceHash] = &g
 	s.devices.codes[g.UserCode] = g.DeviceHash
-	s.wrote(now)
+	s.wrote(s.now())
 	return nil
 }
 
 // DeviceGrantByUserCode returns the pending, unexpired grant of userCode;
 // storage.ErrNotFound otherwise.
-func (s *Store) DeviceGrantByUserCode(_ context.Context, userCode string) (storage.DeviceGrant, error) {
+func (s *Store) DeviceGrantByUserCode(_ context.Context, userCode string, now time.Time) (storage.DeviceGrant, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.devices.init()
-	g, ok := s.devices.pendingByCode(userCode, s.now())
+	g, ok := s.devices.pendingByCode(userCode, now)
 	if !ok {
 		return storage.DeviceGrant{}, storage.ErrNotFound
 	}
@@ -85,11 +84,11 @@ func (s *Store) DeviceGrantByUserCode(_ context.Context, userCode string) (stora
 
 // DecideDeviceGrant records d on the pending, unexpired grant of userCode.
 // Returns storage.ErrNotFound when there is none.
-func (s *Store) DecideDeviceGrant(_ context.Context, userCode string, d storage.DeviceDecision) (storage.DeviceGrant, error) {
+func (s *Store) DecideDeviceGrant(_ context.Context, userCode string, d storage.DeviceDecision, now time.Time) (storage.DeviceGrant, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.devices.init()
-	g, ok := s.devices.pendingByCode(userCode, s.now())
+	g, ok := s.devices.pendingByCode(userCode, now)
 	if !ok {
 		return storage.DeviceGrant{}, storage.ErrNotFound
 	}
@@ -102,11 +101,10 @@ func (s *Store) DecideDeviceGrant(_ context.Context, userCode string, d storage.
 
 // PollDeviceGrant records a poll and returns its outcome (see
 // storage.DeviceStore).
-func (s *Store) PollDeviceGrant(_ context.Context, deviceHash, clientID string, step time.Duration) (storage.DeviceGrant, storage.DevicePoll, error) {
+func (s *Store) PollDeviceGrant(_ context.Context, deviceHash, clientID string, now time.Time, step time.Duration) (storage.DeviceGrant, storage.DevicePoll, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.devices.init()
-	now := s.now()
 	g, ok := s.devices.grants[deviceHash]
 	switch {
 	case !ok || !live(g.KeepUntil, now) || g.ClientID != clientID:

@@ -80,7 +80,7 @@ return {out, v[1], st, iv, ARGV[1], d}
 // CreateDeviceGrant stores g until g.KeepUntil and its user code until
 // g.ExpiresAt. Returns storage.ErrExists when a live grant holds the user
 // code or the device hash is taken.
-func (s *Store) CreateDeviceGrant(ctx context.Context, g storage.DeviceGrant) error {
+func (s *Store) CreateDeviceGrant(ctx context.Context, g storage.DeviceGrant, now time.Time) error {
 	rec, err := json.Marshal(g)
 	if err != nil {
 		return fmt.Errorf("redisstore: encode device grant: %w", err)
@@ -97,9 +97,9 @@ func (s *Store) CreateDeviceGrant(ctx context.Context, g storage.DeviceGrant) er
 		if err != nil && !errors.Is(err, redis.Nil) {
 			return wrap(err)
 		}
-		prev, err := s.deviceState(ctx, old)
+		prev, err := s.deviceState(ctx, old, now)
 		switch {
-		case err == nil && s.now().Before(prev.ExpiresAt):
+		case err == nil && now.Before(prev.ExpiresAt):
 			return storage.ErrExists
 		case err != nil && !errors.Is(err, storage.ErrNotFound):
 			return err
@@ -122,11 +122,11 @@ func (s *Store) CreateDeviceGrant(ctx context.Context, g storage.DeviceGrant) er
 
 // deviceState loads the live grant stored under hash, with its current
 // state, whatever its status or expiry. storage.ErrNotFound otherwise.
-func (s *Store) deviceState(ctx context.Context, hash string) (storage.DeviceGrant, error) {
+func (s *Store) deviceState(ctx context.Context, hash string, now time.Time) (storage.DeviceGrant, error) {
 	if hash == "" {
 		return storage.DeviceGrant{}, storage.ErrNotFound
 	}
-	res, err := deviceStateScript.Run(ctx, s.client, []string{s.deviceKey(hash)}, ms(s.now())).Slice()
+	res, err := deviceStateScript.Run(ctx, s.client, []string{s.deviceKey(hash)}, ms(now)).Slice()
 	if err != nil {
 		return storage.DeviceGrant{}, wrap(err)
 	}
@@ -138,16 +138,16 @@ func (s *Store) deviceState(ctx context.Context, hash string) (storage.DeviceGra
 
 // DeviceGrantByUserCode returns the pending, unexpired grant of userCode;
 // storage.ErrNotFound otherwise.
-func (s *Store) DeviceGrantByUserCode(ctx context.Context, userCode string) (storage.DeviceGrant, error) {
+func (s *Store) DeviceGrantByUserCode(ctx context.Context, userCode string, now time.Time) (storage.DeviceGrant, error) {
 	hash, err := s.client.Get(ctx, s.userCodeKey(userCode)).Result()
 	if err != nil {
 		return storage.DeviceGrant{}, wrap(err)
 	}
-	g, err := s.deviceState(ctx, hash)
+	g, err := s.deviceState(ctx, hash, now)
 	if err != nil {
 		return storage.DeviceGrant{}, err
 	}
-	if g.UserCode != userCode || g.Status != storage.DevicePending || !s.now().Before(g.ExpiresAt) {
+	if g.UserCode != userCode || g.Status != storage.DevicePending || !now.Before(g.ExpiresAt) {
 		return storage.DeviceGrant{}, storage.ErrNotFound
 	}
 	return g, nil
@@ -161,7 +161,7 @@ type deviceDecision struct {
 
 // DecideDeviceGrant records d on the pending, unexpired grant of userCode,
 // atomically. Returns storage.ErrNotFound when there is none.
-func (s *Store) DecideDeviceGrant(ctx context.Context, userCode string, d storage.DeviceDecision) (storage.DeviceGrant, error) {
+func (s *Store) DecideDeviceGrant(ctx context.Context, userCode string, d storage.DeviceDecision, now time.Time) (storage.DeviceGrant, error) {
 	hash, err := s.client.Get(ctx, s.userCodeKey(userCode)).Result()
 	if err != nil {
 		return storage.DeviceGrant{}, wrap(err)
@@ -174,7 +174,7 @@ func (s *Store) DecideDeviceGrant(ctx context.Context, userCode string, d storag
 	if err != nil {
 		return storage.DeviceGrant{}, fmt.Errorf("redisstore: encode device decision: %w", err)
 	}
-	res, err := decideDeviceScript.Run(ctx, s.client, []string{s.deviceKey(hash)}, ms(s.now()), userCode, string(status), b).Slice()
+	res, err := decideDeviceScript.Run(ctx, s.client, []string{s.deviceKey(hash)}, ms(now), userCode, string(status), b).Slice()
 	if err != nil {
 		return storage.DeviceGrant{}, wrap(err)
 	}
@@ -186,8 +186,8 @@ func (s *Store) DecideDeviceGrant(ctx context.Context, userCode string, d storag
 
 // PollDeviceGrant records a poll and returns its outcome (see
 // storage.DeviceStore), in one script.
-func (s *Store) PollDeviceGrant(ctx context.Context, deviceHash, clientID string, step time.Duration) (storage.DeviceGrant, storage.DevicePoll, error) {
-	res, err := pollDeviceScript.Run(ctx, s.client, []string{s.deviceKey(deviceHash)}, ms(s.now()), clientID, step.Milliseconds()).Slice()
+func (s *Store) PollDeviceGrant(ctx context.Context, deviceHash, clientID string, now time.Time, step time.Duration) (storage.DeviceGrant, storage.DevicePoll, error) {
+	res, err := pollDeviceScript.Run(ctx, s.client, []string{s.deviceKey(deviceHash)}, ms(now), clientID, step.Milliseconds()).Slice()
 	if err != nil {
 		return storage.DeviceGrant{}, 0, wrap(err)
 	}

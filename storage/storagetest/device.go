@@ -46,19 +46,19 @@ func deviceGrant(hash, code string, now time.Time) storage.DeviceGrant {
 func testDeviceCreate(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	ctx := t.Context()
 	g := deviceGrant("h1", "BCDFGHJK", clock.Now())
-	ephErr(t, "create", s.CreateDeviceGrant(ctx, g), nil)
-	got, err := s.DeviceGrantByUserCode(ctx, "BCDFGHJK")
+	ephErr(t, "create", s.CreateDeviceGrant(ctx, g, clock.Now()), nil)
+	got, err := s.DeviceGrantByUserCode(ctx, "BCDFGHJK", clock.Now())
 	ephErr(t, "by user code", err, nil)
 	ephSame(t, "by user code", got, g)
 
-	_, err = s.DeviceGrantByUserCode(ctx, "ZZZZZZZZ")
+	_, err = s.DeviceGrantByUserCode(ctx, "ZZZZZZZZ", clock.Now())
 	ephErr(t, "unknown user code", err, storage.ErrNotFound)
-	ephErr(t, "user code taken", s.CreateDeviceGrant(ctx, deviceGrant("h2", "BCDFGHJK", clock.Now())), storage.ErrExists)
-	ephErr(t, "device hash taken", s.CreateDeviceGrant(ctx, deviceGrant("h1", "LMNPQRST", clock.Now())), storage.ErrExists)
+	ephErr(t, "user code taken", s.CreateDeviceGrant(ctx, deviceGrant("h2", "BCDFGHJK", clock.Now()), clock.Now()), storage.ErrExists)
+	ephErr(t, "device hash taken", s.CreateDeviceGrant(ctx, deviceGrant("h1", "LMNPQRST", clock.Now()), clock.Now()), storage.ErrExists)
 	// The refused grants left nothing behind.
-	_, err = s.DeviceGrantByUserCode(ctx, "LMNPQRST")
+	_, err = s.DeviceGrantByUserCode(ctx, "LMNPQRST", clock.Now())
 	ephErr(t, "refused user code", err, storage.ErrNotFound)
-	got, err = s.DeviceGrantByUserCode(ctx, "BCDFGHJK")
+	got, err = s.DeviceGrantByUserCode(ctx, "BCDFGHJK", clock.Now())
 	ephErr(t, "first grant after refusals", err, nil)
 	ephSame(t, "first grant after refusals", got.DeviceHash, "h1")
 }
@@ -67,24 +67,24 @@ func testDeviceDecide(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	ctx := t.Context()
 	now := clock.Now()
 	for _, g := range []storage.DeviceGrant{deviceGrant("ha", "AAAAAAAA", now), deviceGrant("hd", "DDDDDDDD", now)} {
-		ephErr(t, "create", s.CreateDeviceGrant(ctx, g), nil)
+		ephErr(t, "create", s.CreateDeviceGrant(ctx, g, clock.Now()), nil)
 	}
 	authTime := now.Add(-time.Minute)
-	got, err := s.DecideDeviceGrant(ctx, "AAAAAAAA", storage.DeviceDecision{Approve: true, UserID: "u1", AuthTime: authTime})
+	got, err := s.DecideDeviceGrant(ctx, "AAAAAAAA", storage.DeviceDecision{Approve: true, UserID: "u1", AuthTime: authTime}, clock.Now())
 	ephErr(t, "approve", err, nil)
 	want := deviceGrant("ha", "AAAAAAAA", now)
 	want.Status, want.UserID, want.AuthTime = storage.DeviceApproved, "u1", authTime
 	ephSame(t, "approved", got, want)
 
-	got, err = s.DecideDeviceGrant(ctx, "DDDDDDDD", storage.DeviceDecision{UserID: "u2"})
+	got, err = s.DecideDeviceGrant(ctx, "DDDDDDDD", storage.DeviceDecision{UserID: "u2"}, clock.Now())
 	ephErr(t, "deny", err, nil)
 	ephSame(t, "denied status", got.Status, storage.DeviceDenied)
 	ephSame(t, "denied user", got.UserID, "")
 
 	for _, code := range []string{"AAAAAAAA", "DDDDDDDD", "XXXXXXXX"} {
-		_, err = s.DecideDeviceGrant(ctx, code, storage.DeviceDecision{Approve: true, UserID: "u3"})
+		_, err = s.DecideDeviceGrant(ctx, code, storage.DeviceDecision{Approve: true, UserID: "u3"}, clock.Now())
 		ephErr(t, "second decision "+code, err, storage.ErrNotFound)
-		_, err = s.DeviceGrantByUserCode(ctx, code)
+		_, err = s.DeviceGrantByUserCode(ctx, code, clock.Now())
 		ephErr(t, "lookup after decision "+code, err, storage.ErrNotFound)
 	}
 }
@@ -103,7 +103,7 @@ func runPolls(t *testing.T, s storage.DeviceStore, clock *Clock, hash string, po
 	var last storage.DeviceGrant
 	for i, p := range polls {
 		clock.Advance(p.after)
-		g, out, err := s.PollDeviceGrant(t.Context(), hash, p.client, deviceStep)
+		g, out, err := s.PollDeviceGrant(t.Context(), hash, p.client, clock.Now(), deviceStep)
 		ephErr(t, "poll", err, p.err)
 		if err != nil {
 			continue
@@ -121,8 +121,8 @@ func runPolls(t *testing.T, s storage.DeviceStore, clock *Clock, hash string, po
 
 func testDevicePoll(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	ctx := t.Context()
-	ephErr(t, "create", s.CreateDeviceGrant(ctx, deviceGrant("hp", "PPPPPPPP", clock.Now())), nil)
-	_, err := s.DecideDeviceGrant(ctx, "PPPPPPPP", storage.DeviceDecision{Approve: true, UserID: "u1", AuthTime: clock.Now()})
+	ephErr(t, "create", s.CreateDeviceGrant(ctx, deviceGrant("hp", "PPPPPPPP", clock.Now()), clock.Now()), nil)
+	_, err := s.DecideDeviceGrant(ctx, "PPPPPPPP", storage.DeviceDecision{Approve: true, UserID: "u1", AuthTime: clock.Now()}, clock.Now())
 	ephErr(t, "approve", err, nil)
 	s5, s10, s15 := 5*time.Second, 10*time.Second, 15*time.Second
 	g := runPolls(t, s, clock, "hp", []pollWant{
@@ -139,20 +139,20 @@ func testDevicePoll(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	})
 	ephSame(t, "redeemed grant user", g.UserID, "u1")
 	ephSame(t, "redeemed grant status", g.Status, storage.DeviceRedeemed)
-	_, _, err = s.PollDeviceGrant(ctx, "no-such-hash", "cli", deviceStep)
+	_, _, err = s.PollDeviceGrant(ctx, "no-such-hash", "cli", clock.Now(), deviceStep)
 	ephErr(t, "unknown hash", err, storage.ErrNotFound)
 }
 
 func testDevicePollDenied(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	ctx := t.Context()
-	ephErr(t, "create", s.CreateDeviceGrant(ctx, deviceGrant("hn", "NNNNNNNN", clock.Now())), nil)
+	ephErr(t, "create", s.CreateDeviceGrant(ctx, deviceGrant("hn", "NNNNNNNN", clock.Now()), clock.Now()), nil)
 	s5 := 5 * time.Second
 	runPolls(t, s, clock, "hn", []pollWant{
 		{0, "cli", storage.PollPending, nil, s5},
 		{s5, "cli", storage.PollPending, nil, s5},
 		{s5 - time.Second, "cli", storage.PollPending, nil, s5}, // 4 s of 5: forgiven
 	})
-	_, err := s.DecideDeviceGrant(ctx, "NNNNNNNN", storage.DeviceDecision{UserID: "u1"})
+	_, err := s.DecideDeviceGrant(ctx, "NNNNNNNN", storage.DeviceDecision{UserID: "u1"}, clock.Now())
 	ephErr(t, "deny", err, nil)
 	runPolls(t, s, clock, "hn", []pollWant{
 		{s5, "cli", storage.PollDenied, nil, s5},
@@ -163,13 +163,13 @@ func testDevicePollDenied(t *testing.T, s storage.DeviceStore, clock *Clock) {
 func testDeviceExpiry(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	ctx := t.Context()
 	g := deviceGrant("hx", "XXXXXXXX", clock.Now())
-	ephErr(t, "create", s.CreateDeviceGrant(ctx, g), nil)
+	ephErr(t, "create", s.CreateDeviceGrant(ctx, g, clock.Now()), nil)
 	runPolls(t, s, clock, "hx", []pollWant{{0, "cli", storage.PollPending, nil, 5 * time.Second}})
 
 	clock.Advance(10 * time.Minute) // ExpiresAt reached
-	_, err := s.DeviceGrantByUserCode(ctx, "XXXXXXXX")
+	_, err := s.DeviceGrantByUserCode(ctx, "XXXXXXXX", clock.Now())
 	ephErr(t, "expired user code", err, storage.ErrNotFound)
-	_, err = s.DecideDeviceGrant(ctx, "XXXXXXXX", storage.DeviceDecision{Approve: true, UserID: "u1"})
+	_, err = s.DecideDeviceGrant(ctx, "XXXXXXXX", storage.DeviceDecision{Approve: true, UserID: "u1"}, clock.Now())
 	ephErr(t, "decide expired", err, storage.ErrNotFound)
 	runPolls(t, s, clock, "hx", []pollWant{
 		{0, "cli", storage.PollExpired, nil, 5 * time.Second},
@@ -177,13 +177,13 @@ func testDeviceExpiry(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	})
 	// The expired grant's user code may be drawn again.
 	fresh := deviceGrant("hy", "XXXXXXXX", clock.Now())
-	ephErr(t, "reuse expired user code", s.CreateDeviceGrant(ctx, fresh), nil)
-	got, err := s.DeviceGrantByUserCode(ctx, "XXXXXXXX")
+	ephErr(t, "reuse expired user code", s.CreateDeviceGrant(ctx, fresh, clock.Now()), nil)
+	got, err := s.DeviceGrantByUserCode(ctx, "XXXXXXXX", clock.Now())
 	ephErr(t, "reused user code", err, nil)
 	ephSame(t, "reused user code", got.DeviceHash, "hy")
 
 	clock.Advance(10*time.Minute + time.Second) // past the first grant's KeepUntil
-	_, _, err = s.PollDeviceGrant(ctx, "hx", "cli", deviceStep)
+	_, _, err = s.PollDeviceGrant(ctx, "hx", "cli", clock.Now(), deviceStep)
 	ephErr(t, "forgotten grant", err, storage.ErrNotFound)
 }
 
@@ -191,7 +191,7 @@ func testDeviceExpiry(t *testing.T, s storage.DeviceStore, clock *Clock) {
 // polls of an approved grant exactly one gets the tokens.
 func testDeviceConcurrent(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	ctx := t.Context()
-	ephErr(t, "create", s.CreateDeviceGrant(ctx, deviceGrant("hc", "CCCCCCCC", clock.Now())), nil)
+	ephErr(t, "create", s.CreateDeviceGrant(ctx, deviceGrant("hc", "CCCCCCCC", clock.Now()), clock.Now()), nil)
 	runPolls(t, s, clock, "hc", []pollWant{{0, "cli", storage.PollPending, nil, 5 * time.Second}})
 	const n = 8
 	var mu sync.Mutex
@@ -199,7 +199,7 @@ func testDeviceConcurrent(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			_, err := s.DecideDeviceGrant(ctx, "CCCCCCCC", storage.DeviceDecision{Approve: i%2 == 0, UserID: "u"})
+			_, err := s.DecideDeviceGrant(ctx, "CCCCCCCC", storage.DeviceDecision{Approve: i%2 == 0, UserID: "u"}, clock.Now())
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil {
@@ -208,20 +208,20 @@ func testDeviceConcurrent(t *testing.T, s storage.DeviceStore, clock *Clock) {
 		})
 	}
 	wg.Wait()
-	_, err := s.DeviceGrantByUserCode(ctx, "CCCCCCCC")
+	_, err := s.DeviceGrantByUserCode(ctx, "CCCCCCCC", clock.Now())
 	ephErr(t, "lookup after decisions", err, storage.ErrNotFound)
 	if decided != 1 {
 		t.Fatalf("%d decisions won, want 1", decided)
 	}
 	// Make sure the grant is approved, then race the polls.
-	ephErr(t, "create 2", s.CreateDeviceGrant(ctx, deviceGrant("hc2", "CCCCCCCD", clock.Now())), nil)
+	ephErr(t, "create 2", s.CreateDeviceGrant(ctx, deviceGrant("hc2", "CCCCCCCD", clock.Now()), clock.Now()), nil)
 	runPolls(t, s, clock, "hc2", []pollWant{{0, "cli", storage.PollPending, nil, 5 * time.Second}})
-	_, err = s.DecideDeviceGrant(ctx, "CCCCCCCD", storage.DeviceDecision{Approve: true, UserID: "u"})
+	_, err = s.DecideDeviceGrant(ctx, "CCCCCCCD", storage.DeviceDecision{Approve: true, UserID: "u"}, clock.Now())
 	ephErr(t, "approve 2", err, nil)
 	clock.Advance(time.Minute)
 	for range n {
 		wg.Go(func() {
-			_, out, err := s.PollDeviceGrant(ctx, "hc2", "cli", deviceStep)
+			_, out, err := s.PollDeviceGrant(ctx, "hc2", "cli", clock.Now(), deviceStep)
 			mu.Lock()
 			defer mu.Unlock()
 			if err == nil && out == storage.PollApproved {
