@@ -38,6 +38,13 @@ func (c *deviceClock) Advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(
 // built after the options); both are stateless over the same stores, as
 // on two nodes.
 func withDevice(wrongCodes string, clock func() time.Time) envOption {
+	return withDeviceDeps(wrongCodes, provider.DeviceDeps{Now: clock})
+}
+
+// withDeviceDeps is withDevice with more of the DeviceDeps (Interval,
+// TTL, Now); the stores, the code flow, the limit and the issuer are the
+// env's.
+func withDeviceDeps(wrongCodes string, d provider.DeviceDeps) envOption {
 	return func(c *Config, acfg *provider.AccountsConfig) {
 		db := c.DomainAdmin.Store.(*sqlstore.Store)
 		eph := c.Ready["sessions"].(ephemeralStore)
@@ -53,8 +60,8 @@ func withDevice(wrongCodes string, clock func() time.Time) envOption {
 		if err != nil {
 			panic(err)
 		}
-		c.Device, err = provider.NewDeviceFlow(provider.DeviceDeps{CodeFlow: flow, Store: eph.(storage.DeviceStore),
-			WrongCodes: envLimiter(c, wrongCodes), Issuer: c.Issuer, Now: clock})
+		d.CodeFlow, d.Store, d.WrongCodes, d.Issuer = flow, eph.(storage.DeviceStore), envLimiter(c, wrongCodes), c.Issuer
+		c.Device, err = provider.NewDeviceFlow(d)
 		if err != nil {
 			panic(err)
 		}
