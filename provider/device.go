@@ -35,6 +35,9 @@ const (
 	deviceKeep = 10 * time.Minute
 	// deviceCodeBytes is the entropy of a device code: 256 bits.
 	deviceCodeBytes = 32
+	// limitDeviceCode is the Detail of the rate_limited event of
+	// WrongCodes.
+	limitDeviceCode = "device code limit"
 )
 
 // Poll answers of the device grant at the token endpoint (RFC 8628 §3.5),
@@ -67,6 +70,9 @@ type DeviceDeps struct {
 	// WrongCodes limits the user codes entered per client IP ("device:"
 	// keys); nil: no limit.
 	WrongCodes *RateLimiter
+	// Audit records refusals by WrongCodes (rate_limited); nil records
+	// nothing.
+	Audit Auditor
 	// Issuer is the base of the verification URI (Issuer + "/device").
 	Issuer   string
 	TTL      time.Duration    // zero means DefaultDeviceTTL
@@ -82,6 +88,7 @@ type DeviceFlow struct {
 	code       *CodeFlow
 	store      storage.DeviceStore
 	wrongCodes *RateLimiter
+	audit      Auditor
 	issuer     string
 	ttl        time.Duration
 	interval   time.Duration
@@ -95,8 +102,9 @@ func NewDeviceFlow(d DeviceDeps) (*DeviceFlow, error) {
 	if d.CodeFlow == nil || d.Store == nil || d.Issuer == "" {
 		return nil, errors.New("provider: device flow: missing dependency")
 	}
-	f := &DeviceFlow{code: d.CodeFlow, store: d.Store, wrongCodes: d.WrongCodes, issuer: strings.TrimRight(d.Issuer, "/"),
-		ttl: d.TTL, interval: d.Interval, now: d.Now, log: d.Log}
+	f := &DeviceFlow{code: d.CodeFlow, store: d.Store, wrongCodes: d.WrongCodes, audit: auditorOr(d.Audit),
+		issuer: strings.TrimRight(d.Issuer, "/"),
+		ttl:    d.TTL, interval: d.Interval, now: d.Now, log: d.Log}
 	if f.ttl <= 0 {
 		f.ttl = DefaultDeviceTTL
 	}
@@ -191,17 +199,18 @@ func (f *DeviceFlow) Lookup(ctx context.Context, ip, userCode string) (DeviceReq
 	return req, err
 }
 
-// Decide records the signed-in user's answer to the request of userCode:
-// approve (u signed in at authTime) or deny. Counted against the per-IP
-// limit like Lookup. Returns the request decided, ErrWrongUserCode when it
-// is no longer pending (decided already, expired), a *RateLimitError, or a
-// store error.
-func (f *DeviceFlow) Decide(ctx context.Context, ip, userCode string, u storage.User, authTime time.Time, approve bool) (DeviceRequest, error) {
+// Decide records the answer of user u, signed in with browser session
+// sess, to the request of userCode: approve or deny. The session's
+// creation is the tokens' auth_time, and the grant records the session.
+// Counted against the per-IP limit like Lookup. Returns the request
+// decided, ErrWrongUserCode when it is no longer pending (decided already,
+// expired), a *RateLimitError, or a store error.
+func (f *DeviceFlow) Decide(ctx context.Context, ip, userCode string, u storage.User, sess storage.Session, approve bool) (DeviceRequest, error) {
 	var req DeviceRequest
 	err := f.guarded(ctx, ip, userCode, func(code string) error {
 		d := storage.DeviceDecision{Approve: approve}
 		if approve {
-			d.UserID, d.AuthTime = u.ID, authTime
+			d.UserID, d.AuthTime, d.SessionID = u.ID, sess.CreatedAt, sess.ID
 		}
 		g, err := f.store.DecideDeviceGrant(ctx, code, d, f.now())
 		if err != nil {
@@ -220,6 +229,9 @@ func (f *DeviceFlow) Decide(ctx context.Context, ip, userCode string, u storage.
 func (f *DeviceFlow) guarded(ctx context.Context, ip, userCode string, use func(code string) error) error {
 	key := "device:" + ip
 	if _, err := f.wrongCodes.Allow(ctx, key); err != nil {
+		if errors.Is(err, ErrRateLimited) {
+			f.audit.Record(ctx, AuditEvent{Event: EventRateLimited, Actor: ActorUser, Detail: limitDeviceCode})
+		}
 		return err
 	}
 	code, ok := NormalizeUserCode(userCode)

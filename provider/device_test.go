@@ -36,6 +36,10 @@ func deviceStores(t *testing.T) []string {
 }
 
 func newDeviceEnv(t *testing.T, backend, wrongCodes string) deviceEnv {
+	return newDeviceEnvAudit(t, backend, wrongCodes, nil)
+}
+
+func newDeviceEnvAudit(t *testing.T, backend, wrongCodes string, audit provider.Auditor) deviceEnv {
 	t.Helper()
 	e := newFlowEnv(t)
 	var store storage.DeviceStore = e.store
@@ -55,13 +59,18 @@ func newDeviceEnv(t *testing.T, backend, wrongCodes string) deviceEnv {
 		t.Fatal(err)
 	}
 	d, err := provider.NewDeviceFlow(provider.DeviceDeps{CodeFlow: e.flow, Store: store, WrongCodes: limit,
-		Issuer: acctIssuer, Now: e.clk.Now})
+		Issuer: acctIssuer, Now: e.clk.Now, Audit: audit})
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := e.client(t, provider.ClientSpec{Public: true,
 		GrantTypes: []string{provider.GrantDeviceCode, provider.GrantRefreshToken}})
 	return deviceEnv{flowEnv: e, device: d, client: c, user: e.signup(t, "tv.owner@example.com", "correct horse battery")}
+}
+
+// session is a browser session of the user that signed in now.
+func (e deviceEnv) session() storage.Session {
+	return storage.Session{ID: "sess-" + e.user.ID, UserID: e.user.ID, CreatedAt: e.clk.Now(), ExpiresAt: e.clk.Now().Add(time.Hour)}
 }
 
 var userCodeRE = regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`)
@@ -144,7 +153,7 @@ func TestDevicePolling(t *testing.T) {
 			other := e.flowEnv.client(t, provider.ClientSpec{Public: true, GrantTypes: []string{provider.GrantDeviceCode}})
 			e.polls(t, other, a.DeviceCode, []poll{{0, provider.ErrInvalidGrant}}) // another client's code
 
-			req, err := e.device.Decide(ctx, "198.51.100.7", a.UserCode, e.user, e.clk.Now(), true)
+			req, err := e.device.Decide(ctx, "198.51.100.7", a.UserCode, e.user, e.session(), true)
 			if err != nil || req.Client.ID != e.client.ID || len(req.Scopes) != 3 {
 				t.Fatalf("approve: %+v %v", req, err)
 			}
@@ -176,12 +185,12 @@ func TestDeviceDeniedAndExpired(t *testing.T) {
 				t.Fatal(err)
 			}
 			e.polls(t, e.client, denied.DeviceCode, []poll{{0, provider.ErrAuthorizationPending}})
-			if _, err := e.device.Decide(ctx, "198.51.100.7", denied.UserCode, e.user, e.clk.Now(), false); err != nil {
+			if _, err := e.device.Decide(ctx, "198.51.100.7", denied.UserCode, e.user, e.session(), false); err != nil {
 				t.Fatal(err)
 			}
 			e.polls(t, e.client, denied.DeviceCode, []poll{{5 * time.Second, provider.ErrDeviceDenied}})
 			// Decided once: the code is spent on the page too.
-			if _, err := e.device.Decide(ctx, "198.51.100.7", denied.UserCode, e.user, e.clk.Now(), true); !errors.Is(err, provider.ErrWrongUserCode) {
+			if _, err := e.device.Decide(ctx, "198.51.100.7", denied.UserCode, e.user, e.session(), true); !errors.Is(err, provider.ErrWrongUserCode) {
 				t.Errorf("second decision: %v", err)
 			}
 
@@ -197,7 +206,7 @@ func TestDeviceDeniedAndExpired(t *testing.T) {
 			if _, err := e.device.Lookup(ctx, "198.51.100.7", late.UserCode); !errors.Is(err, provider.ErrWrongUserCode) {
 				t.Errorf("expired user code on the page: %v", err)
 			}
-			if _, err := e.device.Decide(ctx, "198.51.100.7", late.UserCode, e.user, e.clk.Now(), true); !errors.Is(err, provider.ErrWrongUserCode) {
+			if _, err := e.device.Decide(ctx, "198.51.100.7", late.UserCode, e.user, e.session(), true); !errors.Is(err, provider.ErrWrongUserCode) {
 				t.Errorf("approving an expired code: %v", err)
 			}
 		})
@@ -214,7 +223,7 @@ func TestDeviceApprovalEndsWithSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.polls(t, e.client, a.DeviceCode, []poll{{0, provider.ErrAuthorizationPending}})
-	if _, err := e.device.Decide(ctx, "198.51.100.7", a.UserCode, e.user, e.clk.Now(), true); err != nil {
+	if _, err := e.device.Decide(ctx, "198.51.100.7", a.UserCode, e.user, e.session(), true); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(time.Second)
@@ -262,7 +271,7 @@ func TestDeviceUserCodeEntry(t *testing.T) {
 			t.Errorf("Lookup(%q) = %+v, %v", typed, req, err)
 		}
 	}
-	if _, err := e.device.Decide(ctx, "198.51.100.7", lower(plain), e.user, e.clk.Now(), true); err != nil {
+	if _, err := e.device.Decide(ctx, "198.51.100.7", lower(plain), e.user, e.session(), true); err != nil {
 		t.Errorf("approve with %q: %v", lower(plain), err)
 	}
 }
@@ -281,7 +290,8 @@ func lower(s string) string {
 // right ones do not count; over the limit even a right code is refused
 // from that IP, while another IP goes on.
 func TestDeviceWrongCodeLimit(t *testing.T) {
-	e := newDeviceEnv(t, "memory", "3/15m")
+	rec := &auditRecorder{}
+	e := newDeviceEnvAudit(t, "memory", "3/15m", rec)
 	ctx := context.Background()
 	a, err := e.device.Start(ctx, e.client, "openid")
 	if err != nil {
@@ -305,11 +315,20 @@ func TestDeviceWrongCodeLimit(t *testing.T) {
 			t.Fatalf("over the limit, %s: %v", code, err)
 		}
 	}
-	if _, err := e.device.Decide(ctx, ip, a.UserCode, e.user, e.clk.Now(), true); !errors.Is(err, provider.ErrRateLimited) {
+	if _, err := e.device.Decide(ctx, ip, a.UserCode, e.user, e.session(), true); !errors.Is(err, provider.ErrRateLimited) {
 		t.Fatalf("decision over the limit: %v", err)
 	}
 	if _, err := e.device.Lookup(ctx, "203.0.113.10", a.UserCode); err != nil {
 		t.Fatalf("another IP: %v", err)
+	}
+	var limited int
+	for _, ev := range rec.list() {
+		if ev.Event == provider.EventRateLimited && ev.Detail == "device code limit" {
+			limited++
+		}
+	}
+	if limited != 3 {
+		t.Errorf("%d rate_limited events, want 3 (one per refusal): %+v", limited, rec.list())
 	}
 	e.clk.Advance(15 * time.Minute)
 	b, err := e.device.Start(ctx, e.client, "openid") // a's code has expired by now

@@ -43,17 +43,19 @@ type DeviceGrant struct {
 	Status    DeviceStatus
 	// LastPollAt is the time of the previous poll; zero before the first.
 	LastPollAt time.Time
-	// The decision (DecideDeviceGrant): who approved, and when they signed
-	// in.
-	UserID   string
-	AuthTime time.Time
+	// The decision (DecideDeviceGrant): who approved, when they signed in,
+	// and the browser session (store id) they approved in.
+	UserID    string
+	AuthTime  time.Time
+	SessionID string
 }
 
 // DeviceDecision is a user's answer to a device authorization request.
 type DeviceDecision struct {
-	Approve  bool
-	UserID   string
-	AuthTime time.Time
+	Approve   bool
+	UserID    string
+	AuthTime  time.Time
+	SessionID string
 }
 
 // DevicePoll is the outcome of one poll of the token endpoint.

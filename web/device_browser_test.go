@@ -158,7 +158,8 @@ func TestBrowserDeviceFlow(t *testing.T) {
 			if err != nil || code != cli.auth.UserCode {
 				t.Fatalf("consent page shows code %q (%v), want %q", code, err, cli.auth.UserCode)
 			}
-			do("approve", chromedp.Click(css("#device-approve")), chromedp.WaitVisible(css("h1")))
+			do("approve", chromedp.Click(css("#device-approve")), chromedp.WaitNotPresent(css("#device-consent-form")),
+				chromedp.WaitVisible(css("h1")))
 			heading, err := chromedp.Run(ctx, chromedp.Text(css("h1")))
 			if err != nil || heading != "Device connected" {
 				t.Fatalf("after approval: %q %v", heading, err)

@@ -60,7 +60,7 @@ func withDeviceDeps(wrongCodes string, d provider.DeviceDeps) envOption {
 		if err != nil {
 			panic(err)
 		}
-		d.CodeFlow, d.Store, d.WrongCodes, d.Issuer = flow, eph.(storage.DeviceStore), envLimiter(c, wrongCodes), c.Issuer
+		d.CodeFlow, d.Store, d.WrongCodes, d.Issuer, d.Audit = flow, eph.(storage.DeviceStore), envLimiter(c, wrongCodes), c.Issuer, c.Audit
 		c.Device, err = provider.NewDeviceFlow(d)
 		if err != nil {
 			panic(err)

@@ -36,7 +36,7 @@ func (s *server) routesDevicePage(r *mux.Router) {
 		s.pages.tmpl.byName[name] = template.Must(template.New("layout.html").ParseFS(pageFS,
 			"templates/layout.html", "templates/"+name+".html"))
 	}
-	r.Handle("/device", noStore(http.HandlerFunc(s.pageDevice))).Methods(http.MethodGet, http.MethodHead)
+	r.Handle("/device", noStore(s.audited(http.HandlerFunc(s.pageDevice)))).Methods(http.MethodGet, http.MethodHead)
 	form := func(path string, h http.HandlerFunc) {
 		r.Handle(path, noStore(s.audited(s.formPost(h)))).Methods(http.MethodPost).MatcherFunc(isFormPost)
 	}
@@ -111,8 +111,7 @@ func (s *server) deviceConsent(w http.ResponseWriter, r *http.Request, u provide
 }
 
 // postDeviceConsent: POST /device/consent, the user's decision. It needs
-// the signed-in session and its CSRF token (403 otherwise); the session's
-// creation is the user's auth_time.
+// the signed-in session and its CSRF token (403 otherwise).
 func (s *server) postDeviceConsent(w http.ResponseWriter, r *http.Request) {
 	u, sess, ok, err := s.currentUser(r)
 	if err != nil {
@@ -133,7 +132,7 @@ func (s *server) postDeviceConsent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	code := r.PostFormValue("user_code")
-	if _, err := s.cfg.Device.Decide(r.Context(), s.deviceIP(r), code, u, sess.CreatedAt, approve); err != nil {
+	if _, err := s.cfg.Device.Decide(r.Context(), s.deviceIP(r), code, u, sess, approve); err != nil {
 		s.deviceFormError(w, r, code, &sess, err)
 		return
 	}

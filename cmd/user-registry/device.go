@@ -9,11 +9,11 @@ import (
 // newDeviceFlow builds the device authorization grant (SPEC §12) over the
 // session store, so every node answers every step, with the wrong-code
 // limit per client IP counted in the shared rate store.
-func newDeviceFlow(issuer string, eph ephemeral, codeFlow *provider.CodeFlow, log *slog.Logger) (*provider.DeviceFlow, error) {
+func newDeviceFlow(issuer string, eph ephemeral, codeFlow *provider.CodeFlow, audit provider.Auditor, log *slog.Logger) (*provider.DeviceFlow, error) {
 	limit, err := provider.NewRateLimiter(eph.Rate(), provider.DefaultDeviceCodeLimit)
 	if err != nil {
 		return nil, err
 	}
 	return provider.NewDeviceFlow(provider.DeviceDeps{CodeFlow: codeFlow, Store: eph, WrongCodes: limit,
-		Issuer: issuer, Log: log})
+		Audit: audit, Issuer: issuer, Log: log})
 }

@@ -200,7 +200,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
-	device, err := newDeviceFlow(c.Issuer, eph, codeFlow, log)
+	device, err := newDeviceFlow(c.Issuer, eph, codeFlow, audit, log)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -94,7 +94,7 @@ func (s *Store) DecideDeviceGrant(_ context.Context, userCode string, d storage.
 	}
 	g.Status = storage.DeviceDenied
 	if d.Approve {
-		g.Status, g.UserID, g.AuthTime = storage.DeviceApproved, d.UserID, d.AuthTime
+		g.Status, g.UserID, g.AuthTime, g.SessionID = storage.DeviceApproved, d.UserID, d.AuthTime, d.SessionID
 	}
 	return *g, nil
 }

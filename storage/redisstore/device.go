@@ -155,8 +155,9 @@ func (s *Store) DeviceGrantByUserCode(ctx context.Context, userCode string, now 
 
 // deviceDecision is the stored form of a decision (field d).
 type deviceDecision struct {
-	UserID   string    `json:"user_id"`
-	AuthTime time.Time `json:"auth_time"`
+	UserID    string    `json:"user_id"`
+	AuthTime  time.Time `json:"auth_time"`
+	SessionID string    `json:"session_id"`
 }
 
 // DecideDeviceGrant records d on the pending, unexpired grant of userCode,
@@ -168,7 +169,7 @@ func (s *Store) DecideDeviceGrant(ctx context.Context, userCode string, d storag
 	}
 	status, dec := storage.DeviceDenied, deviceDecision{}
 	if d.Approve {
-		status, dec = storage.DeviceApproved, deviceDecision{UserID: d.UserID, AuthTime: d.AuthTime}
+		status, dec = storage.DeviceApproved, deviceDecision{UserID: d.UserID, AuthTime: d.AuthTime, SessionID: d.SessionID}
 	}
 	b, err := json.Marshal(dec)
 	if err != nil {
@@ -228,7 +229,7 @@ func decodeDeviceGrant(res []any) (storage.DeviceGrant, error) {
 		if err := json.Unmarshal([]byte(d), &dec); err != nil {
 			return storage.DeviceGrant{}, fmt.Errorf("redisstore: decode device decision: %w", err)
 		}
-		g.UserID, g.AuthTime = dec.UserID, dec.AuthTime
+		g.UserID, g.AuthTime, g.SessionID = dec.UserID, dec.AuthTime, dec.SessionID
 	}
 	return g, nil
 }

@@ -70,10 +70,11 @@ func testDeviceDecide(t *testing.T, s storage.DeviceStore, clock *Clock) {
 		ephErr(t, "create", s.CreateDeviceGrant(ctx, g, clock.Now()), nil)
 	}
 	authTime := now.Add(-time.Minute)
-	got, err := s.DecideDeviceGrant(ctx, "AAAAAAAA", storage.DeviceDecision{Approve: true, UserID: "u1", AuthTime: authTime}, clock.Now())
+	got, err := s.DecideDeviceGrant(ctx, "AAAAAAAA", storage.DeviceDecision{Approve: true, UserID: "u1", AuthTime: authTime,
+		SessionID: "sess-1"}, clock.Now())
 	ephErr(t, "approve", err, nil)
 	want := deviceGrant("ha", "AAAAAAAA", now)
-	want.Status, want.UserID, want.AuthTime = storage.DeviceApproved, "u1", authTime
+	want.Status, want.UserID, want.AuthTime, want.SessionID = storage.DeviceApproved, "u1", authTime, "sess-1"
 	ephSame(t, "approved", got, want)
 
 	got, err = s.DecideDeviceGrant(ctx, "DDDDDDDD", storage.DeviceDecision{UserID: "u2"}, clock.Now())
