@@ -339,3 +339,23 @@ func TestDeviceWrongCodeLimit(t *testing.T) {
 		t.Fatalf("after the window: %v", err)
 	}
 }
+
+// FuzzNormalizeUserCode: whatever is typed, an accepted code is 8 letters
+// of the alphabet, and its shown form reads back as itself.
+func FuzzNormalizeUserCode(f *testing.F) {
+	for _, s := range []string{"BCDF-GHJK", "bcdf ghjk", "ABCD-EFGH", "", "----", "ＢCDF-GHJK"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		code, ok := provider.NormalizeUserCode(in)
+		if !ok {
+			return
+		}
+		if !userCodeRE.MatchString(provider.FormatUserCode(code)) {
+			t.Fatalf("%q → %q, not a user code", in, code)
+		}
+		if again, ok := provider.NormalizeUserCode(provider.FormatUserCode(code)); !ok || again != code {
+			t.Fatalf("%q → %q → %q", in, code, again)
+		}
+	})
+}
