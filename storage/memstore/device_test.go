@@ -13,3 +13,7 @@ func TestDeviceConformance(t *testing.T) {
 		return memstore.New(memstore.WithClock(clock.Now))
 	})
 }
+
+func BenchmarkDevicePoll(b *testing.B) {
+	storagetest.BenchDevicePoll(b, memstore.New())
+}

@@ -1,11 +1,14 @@
 package redisstore_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/redis/go-redis/v9"
 
 	"user-registry/storage"
 	"user-registry/storage/redisstore"
@@ -43,4 +46,29 @@ func TestDeviceConformanceCluster(t *testing.T) {
 		})
 		return s
 	})
+}
+
+func BenchmarkDevicePoll(b *testing.B) {
+	url := os.Getenv("USER_REGISTRY_TEST_REDIS")
+	if url == "" {
+		b.Skip("USER_REGISTRY_TEST_REDIS not set")
+	}
+	buf := make([]byte, 6)
+	_, _ = rand.Read(buf)
+	prefix := "urbench:" + hex.EncodeToString(buf) + ":"
+	s, err := redisstore.Open(b.Context(), redisstore.Options{URL: url, Prefix: prefix})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		_ = s.Close()
+		opts, _ := redis.ParseURL(url)
+		c := redis.NewClient(opts)
+		defer c.Close()
+		keys, _ := c.Keys(context.Background(), prefix+"*").Result()
+		if len(keys) > 0 {
+			c.Del(context.Background(), keys...)
+		}
+	})
+	storagetest.BenchDevicePoll(b, s)
 }

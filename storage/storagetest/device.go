@@ -235,3 +235,23 @@ func testDeviceConcurrent(t *testing.T, s storage.DeviceStore, clock *Clock) {
 		t.Fatalf("%d polls got the tokens, want 1", approvedPolls)
 	}
 }
+
+// BenchDevicePoll measures one poll of a pending grant (the request a
+// waiting device repeats), with the interval passed each time.
+func BenchDevicePoll(b *testing.B, s storage.DeviceStore) {
+	ctx := b.Context()
+	now := time.Now()
+	g := deviceGrant("bench-hash", "BBBBBBBB", now)
+	// Each poll moves the clock one interval on: live for ten years of them.
+	g.ExpiresAt, g.KeepUntil = now.AddDate(10, 0, 0), now.AddDate(10, 0, 1)
+	if err := s.CreateDeviceGrant(ctx, g, now); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		now = now.Add(g.Interval)
+		if _, out, err := s.PollDeviceGrant(ctx, g.DeviceHash, g.ClientID, now, deviceStep); err != nil || out != storage.PollPending {
+			b.Fatalf("poll: %d %v", out, err)
+		}
+	}
+}
