@@ -112,8 +112,10 @@ type DeviceStore interface {
 }
 
 // PollTooSoon reports whether a poll gap after the previous one is sooner
-// than interval allows. A fifth of the interval is forgiven: a client that
-// polls on a timer reaches us a little early whenever its previous request
-// took longer than this one, and a strict rule would answer slow_down to
-// well-behaved clients half the time. Every backend applies this rule.
-func PollTooSoon(gap, interval time.Duration) bool { return gap*5 < interval*4 }
+// than interval allows. A tenth of the interval (half a second of the
+// first 5 s) is forgiven: a client that polls on a timer reaches us a
+// little early whenever its previous request took longer than this one, or
+// its previous tick came late, and a strict rule would answer slow_down to
+// well-behaved clients about half the time. Every backend applies this
+// rule.
+func PollTooSoon(gap, interval time.Duration) bool { return gap*10 < interval*9 }

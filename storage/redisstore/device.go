@@ -64,7 +64,7 @@ if tonumber(v[3]) <= now then return {3, v[1], st, iv, v[6] or '', d} end
 local out = 0
 if not v[6] then
   out = 0
-elseif (now - tonumber(v[6])) * 5 < iv * 4 then
+elseif (now - tonumber(v[6])) * 10 < iv * 9 then
   iv = iv + tonumber(ARGV[3])
   out = 1
 elseif st == 'denied' then

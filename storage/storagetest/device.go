@@ -131,10 +131,10 @@ func testDevicePoll(t *testing.T, s storage.DeviceStore, clock *Clock) {
 		{0, "cli", storage.PollPending, nil, s5}, // the first poll: pending although approved
 		{time.Second, "cli", storage.PollSlowDown, nil, s10},
 		{6 * time.Second, "cli", storage.PollSlowDown, nil, s15},               // 6 s < 10 s: too soon again
-		{11 * time.Second, "cli", storage.PollSlowDown, nil, 20 * time.Second}, // 11 s < 12 s (four fifths of 15)
+		{13 * time.Second, "cli", storage.PollSlowDown, nil, 20 * time.Second}, // 13 s < 13.5 s (nine tenths of 15)
 		{0, "unknown-client", 0, storage.ErrNotFound, 0},
-		// A fifth of the interval is forgiven (PollTooSoon): 16 s of 20.
-		{16 * time.Second, "cli", storage.PollApproved, nil, 20 * time.Second},
+		// A tenth of the interval is forgiven (PollTooSoon): 18 s of 20.
+		{18 * time.Second, "cli", storage.PollApproved, nil, 20 * time.Second},
 		{time.Minute, "cli", 0, storage.ErrReused, 0},
 		{0, "cli", 0, storage.ErrReused, 0},
 	})
@@ -151,13 +151,14 @@ func testDevicePollDenied(t *testing.T, s storage.DeviceStore, clock *Clock) {
 	runPolls(t, s, clock, "hn", []pollWant{
 		{0, "cli", storage.PollPending, nil, s5},
 		{s5, "cli", storage.PollPending, nil, s5},
-		{s5 - time.Second, "cli", storage.PollPending, nil, s5}, // 4 s of 5: forgiven
+		{s5 - 500*time.Millisecond, "cli", storage.PollPending, nil, s5}, // 4.5 s of 5: forgiven
+		{s5 - time.Second, "cli", storage.PollSlowDown, nil, 2 * s5},     // 4 s of 5: too soon
 	})
 	_, err := s.DecideDeviceGrant(ctx, "NNNNNNNN", storage.DeviceDecision{UserID: "u1"}, clock.Now())
 	ephErr(t, "deny", err, nil)
 	runPolls(t, s, clock, "hn", []pollWant{
-		{s5, "cli", storage.PollDenied, nil, s5},
-		{s5, "cli", storage.PollDenied, nil, s5},
+		{2 * s5, "cli", storage.PollDenied, nil, 2 * s5},
+		{2 * s5, "cli", storage.PollDenied, nil, 2 * s5},
 	})
 }
 
