@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"user-registry/provider"
 	"user-registry/storage"
 	"user-registry/storage/redisstore"
@@ -51,7 +53,10 @@ func newDeviceEnvAudit(t *testing.T, backend, wrongCodes string, audit provider.
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = rs.Close() })
+		t.Cleanup(func() {
+			_ = rs.Close()
+			dropRedisPrefix(t, "urdevtest:"+hex.EncodeToString(b)+":")
+		})
 		store = rs
 	}
 	limit, err := provider.NewRateLimiter(newClockRate(e.clk.Now), wrongCodes, provider.WithRateClock(e.clk.Now))
@@ -71,6 +76,26 @@ func newDeviceEnvAudit(t *testing.T, backend, wrongCodes string, audit provider.
 // session is a browser session of the user that signed in now.
 func (e deviceEnv) session() storage.Session {
 	return storage.Session{ID: "sess-" + e.user.ID, UserID: e.user.ID, CreatedAt: e.clk.Now(), ExpiresAt: e.clk.Now().Add(time.Hour)}
+}
+
+// dropRedisPrefix deletes the keys a test wrote under prefix: their
+// expiry follows the fake clock, years ahead.
+func dropRedisPrefix(t *testing.T, prefix string) {
+	opts, err := redis.ParseURL(os.Getenv("USER_REGISTRY_TEST_REDIS"))
+	if err != nil {
+		t.Errorf("cleanup: %v", err)
+		return
+	}
+	c := redis.NewClient(opts)
+	defer c.Close()
+	ctx := context.Background()
+	iter := c.Scan(ctx, 0, prefix+"*", 500).Iterator()
+	for iter.Next(ctx) {
+		c.Del(ctx, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("cleanup: %v", err)
+	}
 }
 
 var userCodeRE = regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`)
