@@ -59,9 +59,10 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		PAR          string `json:"pushed_authorization_request_endpoint"`
 		RequirePAR   bool   `json:"require_pushed_authorization_requests"`
 		// Logout (SPEC §12).
-		EndSession      string `json:"end_session_endpoint"`
-		Backchannel     bool   `json:"backchannel_logout_supported"`
-		BackchannelSIDs bool   `json:"backchannel_logout_session_supported"`
+		EndSession          string `json:"end_session_endpoint"`
+		Backchannel         bool   `json:"backchannel_logout_supported"`
+		BackchannelSIDs     bool   `json:"backchannel_logout_session_supported"`
+		DeviceAuthorization string `json:"device_authorization_endpoint"`
 	}{
 		EndSession:      base + "/oauth2/logout",
 		Backchannel:     true,
@@ -74,7 +75,7 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		Introspection:   base + "/oauth2/introspect",
 		UserInfo:        base + "/userinfo",
 		GrantTypes: []string{"authorization_code", "refresh_token", "client_credentials",
-			"urn:ietf:params:oauth:grant-type:token-exchange"},
+			"urn:ietf:params:oauth:grant-type:token-exchange", "urn:ietf:params:oauth:grant-type:device_code"},
 		ResponseTypes:        []string{"code"},
 		ResponseModes:        []string{"query"},
 		CodeChallengeMethods: []string{"S256"},
@@ -92,11 +93,12 @@ func Discovery(issuer string, algs []string) ([]byte, error) {
 		Claims: []string{"iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "sid",
 			"amr", "acr", "email", "email_verified", "phone_number"},
 		// Password only, or with a second factor (SPEC §10).
-		ACRValues:    []string{"pwd", "mfa"},
-		DPoPAlgs:     DPoPAlgs(),
-		ISSParameter: true,
-		PAR:          base + "/oauth2/par",
-		RequirePAR:   false,
+		ACRValues:           []string{"pwd", "mfa"},
+		DPoPAlgs:            DPoPAlgs(),
+		ISSParameter:        true,
+		PAR:                 base + "/oauth2/par",
+		RequirePAR:          false,
+		DeviceAuthorization: base + "/oauth2/device_authorization", // RFC 8628 §4
 	})
 }
 

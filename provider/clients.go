@@ -193,17 +193,19 @@ func (s *Clients) validate(spec ClientSpec) (storage.Client, error) {
 	}
 	for _, g := range c.GrantTypes {
 		switch g {
-		case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken:
+		case GrantClientCredentials, GrantAuthorizationCode, GrantRefreshToken, GrantDeviceCode:
 		default:
-			return storage.Client{}, InvalidInput(fmt.Sprintf("Unsupported grant type %q (client_credentials, authorization_code or refresh_token)", g))
+			return storage.Client{}, InvalidInput(fmt.Sprintf("Unsupported grant type %q (client_credentials, authorization_code, refresh_token or %s)", g, GrantDeviceCode))
 		}
 	}
 	hasCode := slices.Contains(c.GrantTypes, GrantAuthorizationCode)
 	if spec.Public && slices.Contains(c.GrantTypes, GrantClientCredentials) {
 		return storage.Client{}, InvalidInput("A public client has no secret and cannot use client_credentials")
 	}
-	if slices.Contains(c.GrantTypes, GrantRefreshToken) && !hasCode {
-		return storage.Client{}, InvalidInput("refresh_token needs authorization_code")
+	// The device grant, like the code grant, yields user tokens that a
+	// refresh token may renew.
+	if slices.Contains(c.GrantTypes, GrantRefreshToken) && !hasCode && !slices.Contains(c.GrantTypes, GrantDeviceCode) {
+		return storage.Client{}, InvalidInput("refresh_token needs authorization_code or " + GrantDeviceCode)
 	}
 	if spec.RequirePAR && !hasCode {
 		return storage.Client{}, InvalidInput("--require-par needs the authorization_code grant")

@@ -60,6 +60,11 @@ var errTable = []errorRow{
 	{oauth2errors.ErrInvalidScope, http.StatusBadRequest, "invalid_scope", "The requested scope is invalid"},
 	{provider.ErrInvalidTarget, http.StatusBadRequest, "invalid_target", ""},
 	{provider.ErrInvalidGrant, http.StatusBadRequest, "invalid_grant", ""},
+	// The polls of the device grant (RFC 8628 §3.5).
+	{provider.ErrAuthorizationPending, http.StatusBadRequest, "authorization_pending", ""},
+	{provider.ErrSlowDown, http.StatusBadRequest, "slow_down", ""},
+	{provider.ErrDeviceDenied, http.StatusBadRequest, "access_denied", ""},
+	{provider.ErrExpiredToken, http.StatusBadRequest, "expired_token", ""},
 	{provider.ErrInvalidDPoPProof, http.StatusBadRequest, "invalid_dpop_proof", ""}, // RFC 9449 §5
 	{provider.ErrDPoPBinding, http.StatusUnauthorized, "invalid_token", ""},         // RFC 9449 §7.1
 	{provider.ErrUnsupportedGrant, http.StatusBadRequest, "unsupported_grant_type", ""},

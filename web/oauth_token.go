@@ -24,7 +24,9 @@ type tokenRequest struct {
 	code, redirectURI, codeVerifier, refreshToken string
 	// the token-exchange grant (oauth_exchange.go).
 	exchange exchangeParams
-	proof    string // the DPoP header; "" for none (web/dpop.go)
+	// the device_code grant (oauth_device.go).
+	deviceCode string
+	proof      string // the DPoP header; "" for none (web/dpop.go)
 }
 
 // tokenEndpoint serves POST /oauth2/token and POST /authority-token.
@@ -34,6 +36,7 @@ type tokenEndpoint struct {
 	jsonBody bool                 // /authority-token also takes a JSON body
 	grants   *codeGrants          // authorization_code and refresh_token; nil: unsupported
 	exchange *provider.Federation // token exchange (oauth_exchange.go); nil: unsupported
+	device   *provider.DeviceFlow // the device_code grant (oauth_device.go); nil: unsupported
 }
 
 func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -61,6 +64,9 @@ func (e *tokenEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = provider.ErrUnsupportedGrant
 	case provider.GrantTokenExchange:
 		e.serveExchange(w, r, &req)
+		return
+	case provider.GrantDeviceCode:
+		e.serveDevice(w, r, &req)
 		return
 	// password and implicit are never supported (SEC-22).
 	default:
@@ -173,7 +179,7 @@ func readTokenRequest(r *http.Request, allowJSON bool) (tokenRequest, error) {
 		}{{"grant_type", &req.grantType}, {"scope", &req.scope}, {"domain", &req.domain},
 			{"client_id", &bodyID}, {"client_secret", &bodySecret},
 			{"code", &req.code}, {"redirect_uri", &req.redirectURI}, {"code_verifier", &req.codeVerifier},
-			{"refresh_token", &req.refreshToken},
+			{"refresh_token", &req.refreshToken}, {"device_code", &req.deviceCode},
 			{"client_assertion_type", &assertType}, {"client_assertion", &assertion}} {
 			if *p.dst, err = single(p.name); err != nil {
 				return req, err

@@ -38,7 +38,7 @@ func TestOpenAPIDescribesTheJSONAPI(t *testing.T) {
 		}
 	}
 
-	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"), withUserAdmin, withAudit(&auditTrail{}))
+	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"), withUserAdmin, withAudit(&auditTrail{}), withDevice("0", nil))
 	for path, ops := range doc.Paths {
 		target := strings.NewReplacer("{id}", "some-id", "{domain}", "example.com").Replace(path)
 		for method := range ops {

@@ -19,7 +19,8 @@ import (
 // otherwise.
 func TestOpenAPIMatchesTheServer(t *testing.T) {
 	trail := &auditTrail{}
-	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"), withUserAdmin, withAudit(trail))
+	devClock := newDeviceClock()
+	env := newMailEnv(t, "sqlite+memory", "0", withClients("0"), withUserAdmin, withAudit(trail), withDevice("0", devClock.Now))
 	api := newAPIContract(t, env.Handler)
 	const email, pw, pw2 = "ann@example.com", testPassword, "another horse battery 10"
 	bearer := func(tok string) string { return "Bearer " + tok }
@@ -88,7 +89,8 @@ func TestOpenAPIMatchesTheServer(t *testing.T) {
 	api.do(apiCall{method: "DELETE", path: "/clients/{id}", params: map[string]string{"id": clientID}, auth: bearer(access), want: 404})
 
 	openAPICodeFlow(t, env, api, email, pw)
-	openAPIPAR(t, env, api) // openapi_par_test.go
+	openAPIPAR(t, env, api)                         // openapi_par_test.go
+	openAPIDevice(t, env, api, devClock, email, pw) // openapi_device_test.go
 	openAPIAdmin(t, env, api, access)
 	openAPIAdminUsers(t, env, api, access)
 

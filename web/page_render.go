@@ -67,6 +67,8 @@ type pageData struct {
 	Token      string
 	// Consent page (oauth_consent.go).
 	Consent *consentView
+	// Device pages (page_device.go).
+	Device *deviceView
 	// Activity is the account page's "Recent activity" (page_account.go).
 	Activity []activityRow
 	// Logout is the logout confirmation form (oauth_logout.go).

@@ -33,7 +33,7 @@ func (s *server) routesOAuth(r *mux.Router) {
 		return
 	}
 	r.Handle("/oauth2/token", &tokenEndpoint{log: s.log, auth: s.cfg.ClientAuth, grants: s.newCodeGrants(),
-		exchange: s.cfg.Federation}).Methods(http.MethodPost)
+		exchange: s.cfg.Federation, device: s.cfg.Device}).Methods(http.MethodPost)
 	r.Handle("/authority-token", &tokenEndpoint{log: s.log, auth: s.cfg.ClientAuth, jsonBody: true}).Methods(http.MethodPost)
 	s.oauthWrongMethod(r, "POST", "/oauth2/token", "/authority-token")
 }

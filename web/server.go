@@ -86,6 +86,10 @@ type Config struct {
 	// SecretRotation rotates client secrets for POST /clients/{id}/secret;
 	// nil leaves the route out.
 	SecretRotation *provider.SecretRotation
+	// Device runs the device authorization grant (SPEC §12): its endpoint
+	// and token grant (with ClientAuth) and the /device page (with the
+	// pages); nil leaves them out.
+	Device *provider.DeviceFlow
 }
 
 // server holds the dependencies of the handlers.
@@ -132,6 +136,7 @@ func New(cfg Config) http.Handler {
 	s.routesCodeFlow(r) // /oauth2/authorize and the consent page (oauth_authorize.go)
 	s.routesLogout(r)   // /oauth2/logout (oauth_logout.go)
 	s.routesAudit(r)    // GET /admin/audit (admin_audit.go)
+	s.routesDevice(r)   // the device grant and the /device page (oauth_device.go)
 	methodFallbacks(r, func(w http.ResponseWriter, r *http.Request) { writeError(w, r, s.log, errMethod) })
 
 	// Logging, metrics, recovery and security headers around the router,

@@ -133,7 +133,8 @@ func loginRedirect(w http.ResponseWriter, r *http.Request, next string) {
 }
 
 // safeNext returns next when it is a local path to the authorization
-// endpoint ("/oauth2/authorize" with an optional query), reassembled from
+// endpoint ("/oauth2/authorize" with an optional query) or to the device
+// page ("/device", the same), reassembled from
 // its parsed parts; anything else (other paths, "//evil.com",
 // "https://evil.com", "/\evil.com", control characters) is refused, so
 // the login form is never an open redirect.
@@ -143,7 +144,7 @@ func safeNext(next string) (string, bool) {
 	}
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
-		u.Path != "/oauth2/authorize" || strings.HasPrefix(next, "//") {
+		(u.Path != "/oauth2/authorize" && u.Path != "/device") || strings.HasPrefix(next, "//") {
 		return "", false
 	}
 	if u.RawQuery == "" {

@@ -87,7 +87,7 @@ func TestJWKSAndDiscovery(t *testing.T) {
 			"revocation_endpoint":                   issuer + "/oauth2/revoke",
 			"introspection_endpoint":                issuer + "/oauth2/introspect",
 			"userinfo_endpoint":                     issuer + "/userinfo",
-			"grant_types_supported":                 "[authorization_code refresh_token client_credentials urn:ietf:params:oauth:grant-type:token-exchange]",
+			"grant_types_supported":                 "[authorization_code refresh_token client_credentials urn:ietf:params:oauth:grant-type:token-exchange urn:ietf:params:oauth:grant-type:device_code]",
 			"response_types_supported":              "[code]",
 			"code_challenge_methods_supported":      "[S256]",
 			"id_token_signing_alg_values_supported": "[ES256]",

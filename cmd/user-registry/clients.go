@@ -31,7 +31,8 @@ const clientsUsage = `Usage:
 
 Manages OAuth2 clients. create prints one JSON object with the client secret,
 which is shown this once (only a keyed hash of it is stored). Grants:
-client_credentials (the default), authorization_code, refresh_token. --admin
+client_credentials (the default), authorization_code, refresh_token,
+urn:ietf:params:oauth:grant-type:device_code (RFC 8628: TVs and CLIs). --admin
 adds scope registry:admin (the whole admin API); --domain-admin adds scope
 domain:admin (the users and audit events of exactly --domain through the admin
 API; not /admin/domains); --audience registers an audience

@@ -216,6 +216,10 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if err != nil {
 		return nil, nil, err
 	}
+	device, err := newDeviceFlow(c.Issuer, eph, codeFlow, audit, log)
+	if err != nil {
+		return nil, nil, err
+	}
 	proxies, err := parseCIDRs(c.TrustedProxies)
 	if err != nil {
 		return nil, nil, err
@@ -302,6 +306,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		Federation:         federation,
 		DPoP:               dpop,
 		SecretRotation:     rotation,
+		Device:             device,
 	}), func() { stopBackchannel(); stopMail(); stopAudit() }, nil
 }
 

@@ -60,6 +60,7 @@ type Store struct {
 	notBefore map[string]notBefore             // user → entry
 	nonces    *nonceSet                        // single-use keys (NonceStore); own lock and sweep
 	pushed    map[string]storage.PushedRequest // by hash; made on first use (pushed.go)
+	devices   devices                          // device authorization requests (device.go)
 
 	lo logoutMem // back-channel logout records (logout.go)
 
@@ -175,4 +176,5 @@ func (s *Store) wrote(now time.Time) {
 		}
 	}
 	s.sweepPushed(now)
+	s.devices.sweep(now)
 }
