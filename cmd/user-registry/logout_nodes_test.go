@@ -150,6 +150,9 @@ func TestBackchannelLogoutAnotherNodeDelivers(t *testing.T) {
 	if delivered[1] == delivered[0] {
 		t.Fatal("the second session's token is the first one again")
 	}
+	if code, _ := call(t, "GET", b.base+"/userinfo", "", tok["access_token"].(string)); code != 401 {
+		t.Fatalf("the app's second token still works on B after users logout: %d", code)
+	}
 }
 
 // TestClientsLogoutFlags: clients create takes the logout URIs, refuses a
