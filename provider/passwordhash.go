@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -51,8 +52,9 @@ const (
 // an unbounded login flood would exhaust memory; callers beyond the bound
 // wait, or give up when their context ends. Safe for concurrent use.
 type Hasher struct {
-	params Argon2Params
-	sem    chan struct{}
+	params  Argon2Params
+	sem     chan struct{}
+	started atomic.Uint64 // hash computations begun (Started)
 }
 
 // NewHasher returns a Hasher producing hashes with p; zero fields of p take
@@ -181,6 +183,7 @@ func (h *Hasher) acquire(ctx context.Context) error {
 	}
 	select {
 	case h.sem <- struct{}{}:
+		h.started.Add(1)
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
@@ -188,6 +191,11 @@ func (h *Hasher) acquire(ctx context.Context) error {
 }
 
 func (h *Hasher) release() { <-h.sem }
+
+// Started counts the argon2id computations begun so far (hashes and
+// verifications). The server's memory policy watches it: a login load
+// wants another collector setting than a token load.
+func (h *Hasher) Started() uint64 { return h.started.Load() }
 
 func encodePHC(p Argon2Params, salt, key []byte) string {
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",

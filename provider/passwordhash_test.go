@@ -209,3 +209,26 @@ func TestHasherSemaphore(t *testing.T) {
 		t.Fatalf("%d slots still held", len(h.sem))
 	}
 }
+
+// TestHasherStarted: every argon2id computation counts, hashing and
+// verifying alike (the server's memory policy watches the count); a call
+// whose context is already done computes nothing and counts nothing.
+func TestHasherStarted(t *testing.T) {
+	h := NewHasher(fastParams(), 1)
+	ctx := context.Background()
+	enc, err := h.Hash(ctx, "counted pass")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.Verify(ctx, "counted pass", enc); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := h.Hash(done, "not counted"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Hash with a done context: %v", err)
+	}
+	if got := h.Started(); got != 2 {
+		t.Fatalf("Started = %d, want 2", got)
+	}
+}

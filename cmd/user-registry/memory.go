@@ -27,10 +27,10 @@ import (
 // So: limit = memoryBase + cores × 2 × argon2id memory (124 MiB on 2
 // cores). The executable's pages and the runtime's overshoot of a soft
 // limit add ~20 MiB of resident memory outside it: the README states the
-// rule as "about 72 MiB + 38 MiB per core". Measured under a login load on
-// 2 cores: 112 MiB cost ~15% more CPU per login than no limit, 124 MiB
-// about 5%; Go's default GOGC=100 instead of 400 cost 10-15 µs per token.
-// GOGC and GOMEMLIMIT in the environment win, as usual for Go programs.
+// rule as "about 72 MiB + 38 MiB per core". GOGC=400 holds only while no
+// password is being hashed (gcgovernor.go); Go's default GOGC=100 on the
+// token path costs 10-15 µs per token. GOGC and GOMEMLIMIT in the
+// environment win, as usual for Go programs.
 const (
 	// memoryBase is what the server holds besides password hashes: code,
 	// runtime, caches, connection buffers and the token path's garbage

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"time"
 
 	"user-registry/keys"
@@ -175,6 +176,9 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 		return nil, nil, err
 	}
 	log.Info("failed logins held to a floor", "failure_floor", acfg.FailureFloor)
+	if _, set := os.LookupEnv("GOGC"); !set {
+		go runGCGovernor(ctx, defaultGCPercent, hasher.Started) // the environment's GOGC wins (memory.go)
+	}
 	links, mailQueue, stopMail, err := startMail(mailer, eph, c.Issuer, log)
 	if err != nil {
 		return nil, nil, err
