@@ -36,7 +36,9 @@ func auditScenario(ctx context.Context, o options, b bins, tmp string, rep *back
 		tokensOff = onePeer("off", tokenTgt(off.addr), off.pid())
 	}
 	logins := o
-	logins.workers, logins.duration = o.loginWorkers, o.loginDuration
+	// A 4 s login run holds ~150 logins, too few for a 5 % comparison on a
+	// shared machine: twice as long, and at least five rounds.
+	logins.workers, logins.duration, logins.rounds = o.loginWorkers, 2*o.loginDuration, max(o.rounds, 5)
 	compare(ctx, logins, rep, "audit-login", loginOn, loginOff)
 	compare(ctx, o, rep, "audit-tokens", tokensOn, tokensOff)
 }
