@@ -17,7 +17,8 @@ import (
 // page after the password, the forced enrolment of a user who must have a
 // factor and has none, and the account page's Security section. No script:
 // the QR code is an inline SVG drawn here, and "Use a recovery code" is a
-// <details> element.
+// <details> element. Passkeys need the browser's WebAuthn API, so their
+// buttons run static/passkeys.js (page_passkeys.go).
 
 // mfaView is what the second-factor templates show.
 type mfaView struct {
@@ -26,9 +27,10 @@ type mfaView struct {
 	Recovery      bool   // the user has recovery codes
 	TOTP          bool   // TOTP is on (account page)
 	CodesLeft     int
-	Secret        string        // an enrolment in progress: its key
-	QR            template.HTML // and its otpauth URI as a QR code
-	RecoveryCodes []string      // shown once
+	Secret        string                 // an enrolment in progress: its key
+	QR            template.HTML          // and its otpauth URI as a QR code
+	RecoveryCodes []string               // shown once
+	Passkeys      []provider.PasskeyInfo // the account page's list
 }
 
 // routesMFAPages registers the form posts of the second-factor pages.
@@ -215,7 +217,7 @@ func (s *server) accountMFA(r *http.Request, u provider.User) *mfaView {
 		s.log.WarnContext(r.Context(), "second factors not shown", "err", err)
 		return v
 	}
-	v.TOTP, v.CodesLeft = st.TOTP, st.RecoveryCodesLeft
+	v.TOTP, v.CodesLeft, v.Passkeys = st.TOTP, st.RecoveryCodesLeft, st.Passkeys
 	return v
 }
 
