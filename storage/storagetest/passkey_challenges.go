@@ -94,11 +94,21 @@ func testPasskeyChallengeReplace(t *testing.T, s Stores) {
 	s.Clock.Advance(time.Minute)
 	_, err = s.PasskeyChallenges.TakePasskeyChallenge(ctx, short.Key)
 	ephErr(t, "TakePasskeyChallenge past the replacement's expiry", err, storage.ErrNotFound)
+
+	// Replaced by one already expired: nothing live is left under the key.
+	live := storage.PasskeyChallenge{Key: "pklogin:dead-replacement", Session: sessionBytes("live"), ExpiresAt: s.Clock.Now().Add(time.Hour)}
+	dead := storage.PasskeyChallenge{Key: live.Key, Session: sessionBytes("dead"), ExpiresAt: s.Clock.Now().Add(-time.Second)}
+	ephErr(t, "SavePasskeyChallenge live", s.PasskeyChallenges.SavePasskeyChallenge(ctx, live), nil)
+	ephErr(t, "SavePasskeyChallenge expired", s.PasskeyChallenges.SavePasskeyChallenge(ctx, dead), nil)
+	_, err = s.PasskeyChallenges.TakePasskeyChallenge(ctx, live.Key)
+	ephErr(t, "TakePasskeyChallenge after an expired replacement", err, storage.ErrNotFound)
 }
 
 func testPasskeyChallengeConcurrent(t *testing.T, s Stores) {
 	ctx := t.Context()
-	for round := range 3 {
+	// Rounds make a take that is not atomic (read, then delete) lose more
+	// than once likelier; one round seldom shows it.
+	for round := range 25 {
 		c := storage.PasskeyChallenge{Key: fmt.Sprintf("pklogin:race-%d", round), Session: sessionBytes("race"), ExpiresAt: s.Clock.Now().Add(time.Minute)}
 		ephErr(t, "SavePasskeyChallenge", s.PasskeyChallenges.SavePasskeyChallenge(ctx, c), nil)
 		const n = 8
