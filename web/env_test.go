@@ -49,6 +49,7 @@ type ephemeralStore interface {
 	storage.RefreshStore
 	storage.RevocationStore
 	storage.MFAChallengeStore
+	storage.PasskeyChallengeStore
 	Rate() storage.RateStore
 	Ping(ctx context.Context) error
 }
@@ -174,9 +175,8 @@ func newTestEnvRP(t testing.TB, backend string, mail func(env *testEnv, issuer s
 		rp.Origins = append(rp.Origins, "http://localhost:"+port)
 	}
 	rpID, origins, off := provider.PasskeyRPID(issuer, rp.ID, rp.Origins)
-	pkStore, pkCeremonies := passkeyStores(t, db, env.Eph)
 	if off == "" {
-		mfaDeps.Passkeys = provider.PasskeyRecords{Store: pkStore}
+		mfaDeps.Passkeys = provider.PasskeyRecords{Store: db}
 	}
 	env.MFA, err = provider.NewMFA(mfaDeps)
 	if err != nil {
@@ -185,7 +185,7 @@ func newTestEnvRP(t testing.TB, backend string, mail func(env *testEnv, issuer s
 	cfg.MFA = env.MFA
 	if off == "" {
 		env.PasskeyDeps = provider.PasskeysDeps{
-			Accounts: env.Accounts, MFA: env.MFA, Store: pkStore, Challenges: pkCeremonies,
+			Accounts: env.Accounts, MFA: env.MFA, Store: db, Challenges: env.Eph,
 			RPID: rpID, Origins: origins, RPName: "registry.test", Audit: cfg.Audit,
 		}
 		env.Passkeys, err = provider.NewPasskeys(env.PasskeyDeps)
@@ -208,24 +208,6 @@ func newTestEnvRP(t testing.TB, backend string, mail func(env *testEnv, issuer s
 	env.Server.Start()
 	t.Cleanup(env.Server.Close)
 	return env
-}
-
-// passkeyStores returns the passkey stores of a test server: the
-// database and the session store.
-// TODO(passkey): the fallback to an in-process store goes once every
-// backend implements the passkey contracts (branch pkstore).
-func passkeyStores(t testing.TB, db, eph any) (storage.PasskeyStore, storage.PasskeyChallengeStore) {
-	t.Helper()
-	mem := memstore.New()
-	ps, ok := db.(storage.PasskeyStore)
-	if !ok {
-		ps = any(mem).(storage.PasskeyStore)
-	}
-	cs, ok := eph.(storage.PasskeyChallengeStore)
-	if !ok {
-		cs = any(mem).(storage.PasskeyChallengeStore)
-	}
-	return ps, cs
 }
 
 // envLimiter builds a rate limiter for an option (limitIP, withClients)

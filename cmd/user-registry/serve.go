@@ -15,7 +15,6 @@ import (
 
 	"user-registry/keys"
 	"user-registry/provider"
-	"user-registry/storage"
 	"user-registry/storage/sqlstore"
 	"user-registry/web"
 )
@@ -276,10 +275,6 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	// issuer, never from a request; an IP-address issuer without
 	// --webauthn-rp-id turns them off, which is said once here.
 	rpID, origins, off := provider.PasskeyRPID(c.Issuer, c.WebAuthnRPID, c.WebAuthnOrigins)
-	ceremonies, ok := eph.(storage.PasskeyChallengeStore) // TODO(passkey): in ephemeral once redisstore has it
-	if !ok && off == "" {
-		off = "the session store keeps no passkey ceremonies"
-	}
 	if off != "" {
 		log.Warn("passkeys off", "reason", off)
 	} else {
@@ -291,7 +286,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	}
 	var passkeys *provider.Passkeys
 	if off == "" {
-		passkeys, err = provider.NewPasskeys(provider.PasskeysDeps{Accounts: accounts, MFA: mfa, Store: db, Challenges: ceremonies,
+		passkeys, err = provider.NewPasskeys(provider.PasskeysDeps{Accounts: accounts, MFA: mfa, Store: db, Challenges: eph,
 			RPID: rpID, Origins: origins, RPName: mfaIssuer(c.Issuer), Audit: audit, Log: log})
 		if err != nil {
 			return nil, nil, err
