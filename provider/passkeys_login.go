@@ -124,6 +124,9 @@ func (p *Passkeys) passwordless(ctx context.Context, c storage.PasskeyChallenge,
 		if err != nil {
 			return nil, err
 		}
+		if p.a.cfg.RequireVerified && !u.IsActivated {
+			return nil, errors.New("email not verified") // as at /login (--require-verified-email)
+		}
 		wu, byID, err := p.userWithPasskeys(ctx, u)
 		if err != nil {
 			return nil, err

@@ -13,6 +13,7 @@ import (
 	"github.com/descope/virtualwebauthn"
 
 	"user-registry/provider"
+	"user-registry/storage"
 )
 
 // pkEnv is an mfaEnv whose MFA knows passkeys, with the passkey service
@@ -22,9 +23,9 @@ type pkEnv struct {
 	pk *provider.Passkeys
 }
 
-func newPKEnv(t *testing.T) *pkEnv {
+func newPKEnv(t *testing.T, opts ...envOpt) *pkEnv {
 	t.Helper()
-	e := newMFAEnv(t)
+	e := newMFAEnv(t, opts...)
 	m, err := provider.NewMFA(provider.MFADeps{
 		Accounts: e.acc, Store: e.store, Challenges: e.store, Secret: e.secret, Issuer: "registry.test",
 		Mail: e.mail, Audit: e.audit, Now: e.clk.Now, Passkeys: provider.PasskeyRecords{Store: e.store},
@@ -174,5 +175,26 @@ func TestPasskeyRefusalsKillMFAToken(t *testing.T) {
 	id, resp := e.answer(t, key, need.Token)
 	if _, amr, err := e.pk.SignIn(ctx, id, resp); err != nil || !slices.Equal(amr, []string{"pwd", "hwk", "mfa"}) {
 		t.Fatalf("the right passkey: %v %v", amr, err)
+	}
+}
+
+// TestPasskeyUnverifiedUser: with --require-verified-email a passkey signs
+// in a verified user only, as the password does.
+func TestPasskeyUnverifiedUser(t *testing.T) {
+	e := newPKEnv(t, func(c *provider.AccountsConfig) { c.RequireVerified = true; c.ActivateAtSignup = false })
+	ctx := t.Context()
+	u := e.signup(t, "ann@example.com", testPassword)
+	key := newSoftKey(t)
+	e.register(t, key, u.ID)
+	id, resp := e.answer(t, key, "")
+	if _, _, err := e.pk.SignIn(ctx, id, resp); !errors.Is(err, provider.ErrPasskeySignIn) {
+		t.Fatalf("unverified: %v", err)
+	}
+	if err := e.store.UpdateUser(ctx, u.ID, storage.UserChange{IsActivated: new(true)}); err != nil {
+		t.Fatal(err)
+	}
+	id, resp = e.answer(t, key, "")
+	if got, amr, err := e.pk.SignIn(ctx, id, resp); err != nil || got.ID != u.ID || !slices.Equal(amr, []string{"hwk", "user", "mfa"}) {
+		t.Fatalf("verified: %v %v %v", got.ID, amr, err)
 	}
 }
