@@ -23,7 +23,7 @@ type pkEnv struct {
 	pk *provider.Passkeys
 }
 
-func newPKEnv(t *testing.T, opts ...envOpt) *pkEnv {
+func newPKEnv(t testing.TB, opts ...envOpt) *pkEnv {
 	t.Helper()
 	e := newMFAEnv(t, opts...)
 	m, err := provider.NewMFA(provider.MFADeps{
@@ -51,7 +51,7 @@ type softKey struct {
 	cred virtualwebauthn.Credential
 }
 
-func newSoftKey(t *testing.T) *softKey {
+func newSoftKey(t testing.TB) *softKey {
 	t.Helper()
 	for {
 		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -76,7 +76,7 @@ func newSoftKey(t *testing.T) *softKey {
 }
 
 // register adds k to userID through the provider.
-func (e *pkEnv) register(t *testing.T, k *softKey, userID string) provider.PasskeyInfo {
+func (e *pkEnv) register(t testing.TB, k *softKey, userID string) provider.PasskeyInfo {
 	t.Helper()
 	ctx := t.Context()
 	creation, err := e.pk.BeginRegistration(ctx, userID, testPassword)
@@ -98,7 +98,7 @@ func (e *pkEnv) register(t *testing.T, k *softKey, userID string) provider.Passk
 
 // answer begins a sign-in (mfaToken "" is passwordless) and returns its
 // login_id and k's response.
-func (e *pkEnv) answer(t *testing.T, k *softKey, mfaToken string) (string, []byte) {
+func (e *pkEnv) answer(t testing.TB, k *softKey, mfaToken string) (string, []byte) {
 	t.Helper()
 	l, err := e.pk.BeginLogin(t.Context(), mfaToken)
 	if err != nil {
@@ -197,4 +197,27 @@ func TestPasskeyUnverifiedUser(t *testing.T) {
 	if got, amr, err := e.pk.SignIn(ctx, id, resp); err != nil || got.ID != u.ID || !slices.Equal(amr, []string{"hwk", "user", "mfa"}) {
 		t.Fatalf("verified: %v %v %v", got.ID, amr, err)
 	}
+}
+
+// FuzzPasskeySignIn: whatever the browser's response, a passwordless
+// sign-in either succeeds or is refused with ErrPasskeySignIn; the
+// library's parser never panics through us nor leaks another error.
+func FuzzPasskeySignIn(f *testing.F) {
+	e := newPKEnv(f)
+	u := e.signup(f, "ann@example.com", testPassword)
+	key := newSoftKey(f)
+	e.register(f, key, u.ID)
+	_, valid := e.answer(f, key, "")
+	f.Add(valid)
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`{"id":"","rawId":"","type":"public-key","response":{"clientDataJSON":"e30","authenticatorData":"","signature":""}}`))
+	f.Fuzz(func(t *testing.T, resp []byte) {
+		l, err := e.pk.BeginLogin(t.Context(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.pk.SignIn(t.Context(), l.LoginID, resp); err != nil && !errors.Is(err, provider.ErrPasskeySignIn) {
+			t.Fatalf("SignIn(%q): %v", resp, err)
+		}
+	})
 }
