@@ -60,7 +60,7 @@ func newSoftKey(t testing.TB) *softKey {
 		}
 		// virtualwebauthn encodes the coordinates with big.Int.Bytes,
 		// which drops leading zero bytes: draw such a key again.
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 { //nolint:staticcheck // the encoding virtualwebauthn uses
+		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
 			continue
 		}
 		der, err := x509.MarshalPKCS8PrivateKey(k)

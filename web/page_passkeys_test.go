@@ -45,7 +45,12 @@ func TestPagesPasskeys(t *testing.T) {
 			if err := json.Unmarshal([]byte(fin.body), &created); err != nil || created.ID == "" {
 				t.Fatalf("finish body %s", fin.body)
 			}
-			pageWantBody(t, "account after adding", c.get("/account?passkey=added"), "Passkey added", "My laptop", `action="/account/passkeys/`+created.ID+`/delete"`)
+			pageWantBody(t, "account after adding", c.get("/account?passkey=added"), "Passkey added", "My laptop", `action="/account/passkeys/`+created.ID+`/delete"`,
+				`id="passkey-recovery-codes-form"`)
+			// A passkey is a factor: recovery codes can be had without TOTP.
+			codes := c.submit("/account", "/account/recovery-codes", url.Values{"password": {testPassword}})
+			pageWantStatus(t, "recovery codes", codes, http.StatusOK)
+			pageWantBody(t, "recovery codes", codes, `id="recovery-codes"`)
 
 			out := c.submit("/account", "/logout", url.Values{})
 			pageWantStatus(t, "logout", out, http.StatusSeeOther)

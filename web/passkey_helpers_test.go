@@ -50,7 +50,7 @@ func newSoftCredential(t testing.TB) virtualwebauthn.Credential {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 { //nolint:staticcheck // the encoding virtualwebauthn uses
+		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
 			continue
 		}
 		der, err := x509.MarshalPKCS8PrivateKey(k)

@@ -37,7 +37,7 @@ func newSoftPasskey(t *testing.T, rpID, origin string) *softPasskey {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 { //nolint:staticcheck // the encoding virtualwebauthn uses
+		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
 			continue
 		}
 		der, err := x509.MarshalPKCS8PrivateKey(k)
