@@ -25,7 +25,7 @@ type mfaView struct {
 	Token         string // the mfa_token of a sign-in in progress
 	Passkey       bool   // the user can use a passkey (the passkey pages' button)
 	Recovery      bool   // the user has recovery codes
-	TOTP          bool   // TOTP is on (account page)
+	TOTP          bool   // TOTP is on (account page; the code field of the two-factor page)
 	CodesLeft     int
 	Secret        string                 // an enrolment in progress: its key
 	QR            template.HTML          // and its otpauth URI as a QR code
@@ -58,7 +58,8 @@ func (s *server) pageSecondStep(w http.ResponseWriter, r *http.Request, u provid
 	case errors.As(err, &need):
 		s.render(w, r, http.StatusOK, "mfa", pageData{
 			Title: "Two-factor authentication", CSRF: s.csrfToken(w, r, nil), Next: next,
-			MFA: &mfaView{Token: need.Token, Passkey: need.HasMethod(provider.MethodPasskey), Recovery: need.HasMethod(provider.MethodRecoveryCode)},
+			MFA: &mfaView{Token: need.Token, TOTP: need.HasMethod(provider.MethodTOTP), Passkey: need.HasMethod(provider.MethodPasskey),
+				Recovery: need.HasMethod(provider.MethodRecoveryCode)},
 		})
 		return
 	case errors.Is(err, provider.ErrMFASetupRequired), err == nil && nextWantsMFA(next):
@@ -136,7 +137,8 @@ func (s *server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 				status, msg := s.pageError(w, r, err)
 				s.render(w, r, status, "mfa", pageData{
 					Title: "Two-factor authentication", CSRF: s.csrfToken(w, r, nil), Next: next, Error: msg,
-					MFA: &mfaView{Token: tok, Passkey: hasMethod(methods, provider.MethodPasskey), Recovery: hasMethod(methods, provider.MethodRecoveryCode)},
+					MFA: &mfaView{Token: tok, TOTP: hasMethod(methods, provider.MethodTOTP), Passkey: hasMethod(methods, provider.MethodPasskey),
+						Recovery: hasMethod(methods, provider.MethodRecoveryCode)},
 				})
 				return
 			}

@@ -78,6 +78,9 @@ func TestPagesPasskeys(t *testing.T) {
 			pageWantStatus(t, "password", step, http.StatusOK)
 			pageWantBody(t, "two-factor page", step, "Use a passkey", `<script src="/static/passkeys.js?v=`)
 			checkPageHeaders(t, step)
+			if strings.Contains(step.body, `id="mfa-form"`) {
+				t.Fatalf("a code field for a user without TOTP:\n%s", step.body)
+			}
 			m := pagePasskeyTokenRE.FindStringSubmatch(step.body)
 			if m == nil {
 				t.Fatalf("no mfa_token on the two-factor page:\n%s", step.body)
