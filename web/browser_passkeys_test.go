@@ -14,8 +14,9 @@ import (
 // TestBrowserPasskeys drives a real Chromium with a virtual authenticator
 // (CDP WebAuthn: CTAP2, internal, resident keys, user verification)
 // through the passkey pages and static/passkeys.js (SPEC §10): sign in
-// with the password, add a passkey on the account page, sign out, and sign
-// in again with "Sign in with a passkey" alone. WebAuthn needs a secure
+// with the password, add a passkey on the account page, sign out, sign in
+// again with "Sign in with a passkey" alone, and once more with the
+// password and "Use a passkey" on the two-factor page. WebAuthn needs a secure
 // context and a domain as RP ID, so the browser uses http://localhost:PORT
 // and the server RP ID localhost with that origin.
 func TestBrowserPasskeys(t *testing.T) {
@@ -82,6 +83,19 @@ func TestBrowserPasskeys(t *testing.T) {
 		chromedp.Click(css("#passkey-sign-in")),
 		chromedp.WaitVisible(css("#account-email")),
 	)
+	if got := read("email", chromedp.Text(css("#account-email"))); got != email {
+		t.Fatalf("signed in as %q", got)
+	}
+
+	// The password, then the passkey as the second factor.
+	do("log out again", chromedp.Click(css("#logout")), chromedp.WaitVisible(css("#login-form")))
+	do("password",
+		chromedp.SendKeys(css("#email"), email),
+		chromedp.SendKeys(css("#password"), pagePassword),
+		chromedp.Click(css("#sign-in")),
+		chromedp.WaitVisible(css("#use-passkey")),
+	)
+	do("use a passkey", chromedp.Click(css("#use-passkey")), chromedp.WaitVisible(css("#account-email")))
 	if got := read("email", chromedp.Text(css("#account-email"))); got != email {
 		t.Fatalf("signed in as %q", got)
 	}
