@@ -48,6 +48,12 @@ func HasMFA(amr []string) bool { return slices.Contains(amr, AMRMFA) }
 func amrPasswordOnly() []string { return []string{AMRPassword} }
 func amrPasswordOTP() []string  { return []string{AMRPassword, AMROTP, AMRMFA} }
 
+// AMRWithPasskey is the amr of a password and a passkey; AMRPasswordless
+// that of a passkey alone, whose user verification (a PIN, a biometric)
+// makes it two factors on its own.
+func AMRWithPasskey() []string  { return []string{AMRPassword, AMRHardwareKey, AMRMFA} }
+func AMRPasswordless() []string { return []string{AMRHardwareKey, AMRUser, AMRMFA} }
+
 // IssueTokensAMR issues the /login body's tokens for u with amr (acr "mfa"
 // iff amr holds "mfa", else "pwd"), bound to the DPoP key jkt when jkt !=
 // "", the refresh family remembering amr and acr. Errors as

@@ -29,6 +29,17 @@ var (
 	// ErrLastFactor: removing the last factor while the domain requires
 	// one (409).
 	ErrLastFactor error = &accountError{"Your domain requires two-factor authentication: the last second factor cannot be removed."}
+	// ErrPasskeyInvalid: a registration response that fails the WebAuthn
+	// checks, or has no live ceremony (begun elsewhere, expired, or
+	// already finished) (400).
+	ErrPasskeyInvalid error = &accountError{"The passkey was not accepted. Start again."}
+	// ErrPasskeySignIn: a sign-in with a passkey that fails (unknown or
+	// used ceremony, a response for another origin or RP ID, a bad
+	// signature, a sign count gone backwards, another user's credential,
+	// a disabled user) (401). It says no more, like a wrong password.
+	ErrPasskeySignIn error = &accountError{"Passkey sign-in failed."}
+	// ErrPasskeyNotFound: removing a passkey the user does not have (404).
+	ErrPasskeyNotFound error = &accountError{"Passkey not found."}
 )
 
 // Sign-in methods listed in an MFARequiredError (SPEC §10).

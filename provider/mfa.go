@@ -215,12 +215,10 @@ func (m *MFA) passkeyCount(ctx context.Context, userID string) (int, error) {
 	return n, nil
 }
 
-// challenge loads the live challenge of mfaToken; ErrMFAExpired otherwise.
-func (m *MFA) challenge(ctx context.Context, mfaToken string) (storage.MFAChallenge, error) {
-	if mfaToken == "" || len(mfaToken) > maxMFATokenLen {
-		return storage.MFAChallenge{}, ErrMFAExpired
-	}
-	c, err := m.challenges.MFAChallenge(ctx, HashSecret(mfaToken))
+// challengeHash loads the live challenge whose token hashes to hash;
+// ErrMFAExpired otherwise.
+func (m *MFA) challengeHash(ctx context.Context, hash string) (storage.MFAChallenge, error) {
+	c, err := m.challenges.MFAChallenge(ctx, hash)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.MFAChallenge{}, ErrMFAExpired
 	}
@@ -233,7 +231,15 @@ func (m *MFA) challenge(ctx context.Context, mfaToken string) (storage.MFAChalle
 // PendingUser returns the user a live mfa_token names. ErrMFAExpired when
 // the token is dead or unknown, or its user gone or disabled.
 func (m *MFA) PendingUser(ctx context.Context, mfaToken string) (storage.User, error) {
-	c, err := m.challenge(ctx, mfaToken)
+	if mfaToken == "" || len(mfaToken) > maxMFATokenLen {
+		return storage.User{}, ErrMFAExpired
+	}
+	return m.pendingUserHash(ctx, HashSecret(mfaToken))
+}
+
+// pendingUserHash is PendingUser by the token's hash.
+func (m *MFA) pendingUserHash(ctx context.Context, hash string) (storage.User, error) {
+	c, err := m.challengeHash(ctx, hash)
 	if err != nil {
 		return storage.User{}, err
 	}
@@ -274,7 +280,12 @@ func (m *MFA) Fail(ctx context.Context, mfaToken string) error {
 	if mfaToken == "" || len(mfaToken) > maxMFATokenLen {
 		return ErrMFAExpired
 	}
-	_, err := m.challenges.FailMFAChallenge(ctx, HashSecret(mfaToken), MFAMaxFailures)
+	return m.failHash(ctx, HashSecret(mfaToken))
+}
+
+// failHash is Fail by the token's hash.
+func (m *MFA) failHash(ctx context.Context, hash string) error {
+	_, err := m.challenges.FailMFAChallenge(ctx, hash, MFAMaxFailures)
 	if errors.Is(err, storage.ErrNotFound) {
 		return ErrMFAExpired
 	}
@@ -317,7 +328,13 @@ func (m *MFA) consume(ctx context.Context, mfaToken string) (storage.User, error
 	if mfaToken == "" || len(mfaToken) > maxMFATokenLen {
 		return storage.User{}, ErrMFAExpired
 	}
-	c, err := m.challenges.ConsumeMFAChallenge(ctx, HashSecret(mfaToken))
+	return m.consumeHash(ctx, HashSecret(mfaToken))
+}
+
+// consumeHash is consume by the token's hash: a passkey ceremony keeps
+// only the hash of the mfa_token it continues, never the token.
+func (m *MFA) consumeHash(ctx context.Context, hash string) (storage.User, error) {
+	c, err := m.challenges.ConsumeMFAChallenge(ctx, hash)
 	if errors.Is(err, storage.ErrNotFound) {
 		return storage.User{}, ErrMFAExpired
 	}

@@ -17,7 +17,7 @@ func withUserAdmin(c *Config, _ *provider.AccountsConfig) {
 	db := c.DomainAdmin.Store.(*sqlstore.Store)
 	eph := c.Ready["sessions"].(ephemeralStore)
 	ua, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: eph, Consents: eph,
-		MFA: &provider.MFAAdmin{Store: db}})
+		MFA: &provider.MFAAdmin{Store: db, Passkeys: provider.PasskeyRecords{Store: db}}})
 	if err != nil {
 		panic(err)
 	}

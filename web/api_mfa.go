@@ -45,6 +45,7 @@ func (s *server) routesMFA(r *mux.Router, limited func(http.Handler) http.Handle
 	r.Handle("/mfa/totp", bearer(s.apiTOTPDisable)).Methods(http.MethodDelete)
 	r.Handle("/mfa/totp/confirm", bearer(s.apiTOTPConfirm)).Methods(http.MethodPost)
 	r.Handle("/mfa/recovery-codes", bearer(s.apiRecoveryCodes)).Methods(http.MethodPost)
+	s.routesPasskeys(r, limited) // api_passkeys.go
 }
 
 type loginMFARequest struct {

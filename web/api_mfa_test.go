@@ -248,25 +248,29 @@ func TestMFALoginDPoP(t *testing.T) {
 }
 
 // TestAdminMFAReset: DELETE /admin/users/{id}/mfa removes the user's
-// factors; the user object shows them before and not after, and the
+// factors (TOTP and passkeys); the user object shows them before and not after, and the
 // password alone signs in again (SPEC §13).
 func TestAdminMFAReset(t *testing.T) {
 	for _, b := range backendsUnderTest(t) {
 		t.Run(b, func(t *testing.T) {
 			e := newAdminUsersEnv(t, b)
 			enrolTOTPAPI(t, e.Handler, e.user)
+			key := newSoftKey(t, e.testEnv)
+			registerPasskey(t, e.Handler, e.user, key, "")
 			path := "/admin/users/" + e.ids["alice"]
-			if a := e.req(t, "GET", path, "", e.admin); a.status != 200 || a.json["mfa"].(map[string]any)["totp"] != true {
+			if a := e.req(t, "GET", path, "", e.admin); a.status != 200 || a.json["mfa"].(map[string]any)["totp"] != true ||
+				a.json["mfa"].(map[string]any)["passkeys"] != float64(1) {
 				t.Fatalf("GET %s = %d %s", path, a.status, a.body)
 			}
 			mfaChallengeAPI(t, e.Handler, "alice@corp.example")
 			if a := e.req(t, "DELETE", path+"/mfa", "", e.corp); a.status != 204 {
 				t.Fatalf("DELETE %s/mfa = %d %s", path, a.status, a.body)
 			}
-			if a := e.req(t, "GET", path, "", e.admin); a.json["mfa"].(map[string]any)["totp"] != false {
+			if a := e.req(t, "GET", path, "", e.admin); a.json["mfa"].(map[string]any)["totp"] != false || a.json["mfa"].(map[string]any)["passkeys"] != float64(0) {
 				t.Fatalf("after reset: %s", a.body)
 			}
 			login(t, e.Handler, "alice@corp.example", testPassword)
+			wantMessage(t, passkeySignIn(t, e.Handler, key, ""), 401, provider.ErrPasskeySignIn.Error()) // the passkey went too
 		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -35,7 +36,11 @@ type testEnv struct {
 	Accounts *provider.Accounts
 	Policy   *provider.DomainPolicy
 	MFA      *provider.MFA
-	Secret   []byte // the key secret (signing keys, TOTP secrets)
+	Passkeys *provider.Passkeys // nil: passkeys off
+	// PasskeyDeps are what Passkeys was built from (a test builds another
+	// over the same stores, with its own clock).
+	PasskeyDeps provider.PasskeysDeps
+	Secret      []byte // the key secret (signing keys, TOTP secrets)
 }
 
 // ephemeralStore is the session/revocation/rate backend of a testEnv.
@@ -44,6 +49,7 @@ type ephemeralStore interface {
 	storage.RefreshStore
 	storage.RevocationStore
 	storage.MFAChallengeStore
+	storage.PasskeyChallengeStore
 	Rate() storage.RateStore
 	Ping(ctx context.Context) error
 }
@@ -75,6 +81,25 @@ func newTestEnv(t testing.TB, backend string, opts ...envOption) *testEnv {
 // the mail links for the env's stores and issuer, through which Accounts
 // sends the verification mail of a signup.
 func newTestEnvMail(t testing.TB, backend string, mail func(env *testEnv, issuer string) *provider.MailLinks, opts ...envOption) *testEnv {
+	t.Helper()
+	return newTestEnvRP(t, backend, mail, testRP{ID: "localhost"}, opts...)
+}
+
+// testRP is the passkey configuration of a test server, as the flags give
+// it: ID is --webauthn-rp-id, Origins --webauthn-origin (empty: the
+// issuer's). The issuer is an IP address, so an empty ID turns passkeys
+// off (SPEC §10).
+type testRP struct {
+	ID      string
+	Origins []string
+	// Localhost adds http://localhost:PORT (the test server's port) to
+	// the origins: a browser reaches the server by that name, since an RP
+	// ID must be a domain (TestBrowserPasskeys).
+	Localhost bool
+}
+
+// newTestEnvRP is newTestEnvMail with the passkey configuration rp.
+func newTestEnvRP(t testing.TB, backend string, mail func(env *testEnv, issuer string) *provider.MailLinks, rp testRP, opts ...envOption) *testEnv {
 	t.Helper()
 	ctx := context.Background()
 	env := &testEnv{}
@@ -142,13 +167,33 @@ func newTestEnvMail(t testing.TB, backend string, mail func(env *testEnv, issuer
 	}
 	cfg.Accounts = env.Accounts
 	env.Secret = secret
-	env.MFA, err = provider.NewMFA(provider.MFADeps{
+	mfaDeps := provider.MFADeps{
 		Accounts: env.Accounts, Store: db, Challenges: env.Eph, Secret: secret, Issuer: "registry.test", Audit: cfg.Audit,
-	})
+	}
+	if rp.Localhost {
+		_, port, _ := net.SplitHostPort(env.Server.Listener.Addr().String())
+		rp.Origins = append(rp.Origins, "http://localhost:"+port)
+	}
+	rpID, origins, off := provider.PasskeyRPID(issuer, rp.ID, rp.Origins)
+	if off == "" {
+		mfaDeps.Passkeys = provider.PasskeyRecords{Store: db}
+	}
+	env.MFA, err = provider.NewMFA(mfaDeps)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.MFA = env.MFA
+	if off == "" {
+		env.PasskeyDeps = provider.PasskeysDeps{
+			Accounts: env.Accounts, MFA: env.MFA, Store: db, Challenges: env.Eph,
+			RPID: rpID, Origins: origins, RPName: "registry.test", Audit: cfg.Audit,
+		}
+		env.Passkeys, err = provider.NewPasskeys(env.PasskeyDeps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Passkeys = env.Passkeys
+	}
 	if cfg.Clients != nil && cfg.CodeFlow == nil { // the code flow needs clients (oauth_flow_test.go)
 		cfg.CodeFlow, err = provider.NewCodeFlow(provider.CodeFlowDeps{
 			Accounts: env.Accounts, Clients: cfg.Clients, Store: env.Eph, Revocations: env.Eph, IDs: env.Tokens, Policy: env.Policy,

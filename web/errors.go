@@ -50,6 +50,10 @@ var errTable = []errorRow{
 	{provider.ErrTOTPNotEnabled, http.StatusConflict, "invalid_request", ""},
 	{provider.ErrNoFactor, http.StatusConflict, "invalid_request", ""},
 	{provider.ErrLastFactor, http.StatusConflict, "invalid_request", ""},
+	{provider.ErrPasskeyInvalid, http.StatusBadRequest, "invalid_request", ""},
+	{provider.ErrPasskeySignIn, http.StatusUnauthorized, "invalid_grant", ""},
+	{provider.ErrPasskeyNotFound, http.StatusNotFound, "invalid_request", ""},
+	{errPageForm, http.StatusForbidden, "access_denied", ""},
 	// Clients and authority tokens (provider/errors_clients.go). The
 	// go-oauth2 rows cover the errors its Manager returns on our path.
 	{provider.ErrBadClient, http.StatusUnauthorized, "invalid_client", ""},

@@ -23,7 +23,7 @@ var (
 	hdrNosniff    = []string{"nosniff"}
 	hdrSameOrigin = []string{"same-origin"}
 	hdrDeny       = []string{"DENY"}
-	hdrCSP        = []string{"default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}
+	hdrCSP        = []string{"default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"}
 	hdrHSTS       = []string{hsts}
 
 	hdrJSON    = []string{"application/json"}

@@ -52,3 +52,43 @@ func openAPIMFA(t *testing.T, env *mailEnv, api *apiContract) {
 	api.do(apiCall{method: "DELETE", path: "/mfa/totp", auth: bearer(access), body: pwBody, want: 409})
 	api.do(apiCall{method: "POST", path: "/mfa/recovery-codes", auth: bearer(access), body: pwBody, want: 409})
 }
+
+// openAPIPasskeys runs the passkey endpoints of SPEC §10 through the
+// contract with a software authenticator: registration, passwordless and
+// second-factor sign-in, refusals and removal.
+func openAPIPasskeys(t *testing.T, env *mailEnv, api *apiContract) {
+	const email, pw = "passkey@example.com", testPassword
+	str := func(body []byte, key string) string {
+		var m map[string]any
+		_ = json.Unmarshal(body, &m)
+		s, _ := m[key].(string)
+		return s
+	}
+	bearer := "Bearer "
+	api.do(apiCall{method: "POST", path: "/signup", body: jsonBody(map[string]string{"email": email, "password": pw}), want: 201})
+	api.do(apiCall{method: "GET", path: "/verify-email", query: "token=" + env.token(t, email, "/verify-email"), want: 200})
+	access := str(api.do(apiCall{method: "POST", path: "/login", body: jsonBody(map[string]string{"email": email, "password": pw}), want: 200}).Body.Bytes(), "access_token")
+	pwBody := jsonBody(map[string]string{"password": pw})
+	key := newSoftKey(t, env.testEnv)
+
+	api.do(apiCall{method: "POST", path: "/mfa/passkeys/begin", auth: bearer + access, body: `{"password":"wrong password 1"}`, want: 401})
+	begin := api.do(apiCall{method: "POST", path: "/mfa/passkeys/begin", auth: bearer + access, body: pwBody, want: 200})
+	reg := jsonBody(map[string]any{"name": "Key", "credential": key.attest(t, begin.Body.String())})
+	created := api.do(apiCall{method: "POST", path: "/mfa/passkeys/finish", auth: bearer + access, body: reg, want: 201})
+	api.do(apiCall{method: "POST", path: "/mfa/passkeys/finish", auth: bearer + access, body: reg, want: 400})
+
+	lb := api.do(apiCall{method: "POST", path: "/login/passkey/begin", body: `{}`, want: 200})
+	fin := jsonBody(map[string]any{"login_id": str(lb.Body.Bytes(), "login_id"), "credential": key.assert(t, lb.Body.String())})
+	api.do(apiCall{method: "POST", path: "/login/passkey/finish", body: fin, want: 200})
+	api.do(apiCall{method: "POST", path: "/login/passkey/finish", body: fin, want: 401})
+	api.do(apiCall{method: "POST", path: "/login/passkey/begin", body: `{"mfa_token":"unknown"}`, want: 401})
+	need := api.do(apiCall{method: "POST", path: "/login", body: jsonBody(map[string]string{"email": email, "password": pw}), want: 401})
+	lb = api.do(apiCall{method: "POST", path: "/login/passkey/begin", body: jsonBody(map[string]string{"mfa_token": str(need.Body.Bytes(), "mfa_token")}), want: 200})
+	fin = jsonBody(map[string]any{"login_id": str(lb.Body.Bytes(), "login_id"), "credential": key.assert(t, lb.Body.String())})
+	api.do(apiCall{method: "POST", path: "/login/passkey/finish", body: fin, want: 200})
+
+	id := map[string]string{"id": str(created.Body.Bytes(), "id")}
+	api.do(apiCall{method: "DELETE", path: "/mfa/passkeys/{id}", params: id, auth: bearer + access, body: `{"password":"wrong password 1"}`, want: 401})
+	api.do(apiCall{method: "DELETE", path: "/mfa/passkeys/{id}", params: map[string]string{"id": "unknown"}, auth: bearer + access, body: pwBody, want: 404})
+	api.do(apiCall{method: "DELETE", path: "/mfa/passkeys/{id}", params: id, auth: bearer + access, body: pwBody, want: 204})
+}

@@ -120,6 +120,7 @@ func TestOpenAPIMatchesTheServer(t *testing.T) {
 	api.do(apiCall{method: "DELETE", path: "/me", auth: bearer(access), body: `{"password":"wrong password 1"}`, want: 401})
 	api.do(apiCall{method: "DELETE", path: "/me", auth: bearer(access), body: jsonBody(map[string]string{"password": pw}), want: 204})
 	openAPIMFA(t, env, api)
+	openAPIPasskeys(t, env, api)
 	openAPIAudit(t, env, api, trail)
 
 	if m := api.missed(); len(m) > 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -44,6 +45,9 @@ func TestPagesRender(t *testing.T) {
 	}
 }
 
+// staticScriptRE matches the page's link to passkeys.js.
+var staticScriptRE = regexp.MustCompile(`<script src="/static/passkeys\.js\?v=[0-9a-f]{12}" defer></script>`)
+
 // checkPageHeaders asserts SEC-41 headers and that the page has no inline
 // script or style (the CSP would block them anyway).
 func checkPageHeaders(t *testing.T, p pageResp) {
@@ -63,6 +67,13 @@ func checkPageHeaders(t *testing.T, p pageResp) {
 		t.Errorf("CSP = %q", csp)
 	}
 	low := strings.ToLower(p.body)
+	// The one script a page may load is our static passkeys.js, empty
+	// inside (CSP script-src 'self', SPEC §10); any other <script is
+	// inline or foreign.
+	if staticScriptRE.MatchString(low) && !strings.Contains(csp, "script-src 'self'") {
+		t.Errorf("CSP %q does not allow our script", csp)
+	}
+	low = staticScriptRE.ReplaceAllString(low, "")
 	for _, bad := range []string{"<script", " style=", "<style", "javascript:", " onclick=", " onsubmit="} {
 		if strings.Contains(low, bad) {
 			t.Errorf("page contains %q", bad)

@@ -20,6 +20,9 @@ func accountFlash(q url.Values) string {
 	if q.Get("password") == "changed" {
 		return msgPasswordChanged
 	}
+	if q.Get("passkey") == "added" {
+		return "Passkey added"
+	}
 	return ""
 }
 

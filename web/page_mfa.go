@@ -17,18 +17,20 @@ import (
 // page after the password, the forced enrolment of a user who must have a
 // factor and has none, and the account page's Security section. No script:
 // the QR code is an inline SVG drawn here, and "Use a recovery code" is a
-// <details> element.
+// <details> element. Passkeys need the browser's WebAuthn API, so their
+// buttons run static/passkeys.js (page_passkeys.go).
 
 // mfaView is what the second-factor templates show.
 type mfaView struct {
 	Token         string // the mfa_token of a sign-in in progress
 	Passkey       bool   // the user can use a passkey (the passkey pages' button)
 	Recovery      bool   // the user has recovery codes
-	TOTP          bool   // TOTP is on (account page)
+	TOTP          bool   // TOTP is on (account page; the code field of the two-factor page)
 	CodesLeft     int
-	Secret        string        // an enrolment in progress: its key
-	QR            template.HTML // and its otpauth URI as a QR code
-	RecoveryCodes []string      // shown once
+	Secret        string                 // an enrolment in progress: its key
+	QR            template.HTML          // and its otpauth URI as a QR code
+	RecoveryCodes []string               // shown once
+	Passkeys      []provider.PasskeyInfo // the account page's list
 }
 
 // routesMFAPages registers the form posts of the second-factor pages.
@@ -56,7 +58,8 @@ func (s *server) pageSecondStep(w http.ResponseWriter, r *http.Request, u provid
 	case errors.As(err, &need):
 		s.render(w, r, http.StatusOK, "mfa", pageData{
 			Title: "Two-factor authentication", CSRF: s.csrfToken(w, r, nil), Next: next,
-			MFA: &mfaView{Token: need.Token, Passkey: need.HasMethod(provider.MethodPasskey), Recovery: need.HasMethod(provider.MethodRecoveryCode)},
+			MFA: &mfaView{Token: need.Token, TOTP: need.HasMethod(provider.MethodTOTP), Passkey: need.HasMethod(provider.MethodPasskey),
+				Recovery: need.HasMethod(provider.MethodRecoveryCode)},
 		})
 		return
 	case errors.Is(err, provider.ErrMFASetupRequired), err == nil && nextWantsMFA(next):
@@ -134,7 +137,8 @@ func (s *server) postLoginMFA(w http.ResponseWriter, r *http.Request) {
 				status, msg := s.pageError(w, r, err)
 				s.render(w, r, status, "mfa", pageData{
 					Title: "Two-factor authentication", CSRF: s.csrfToken(w, r, nil), Next: next, Error: msg,
-					MFA: &mfaView{Token: tok, Passkey: hasMethod(methods, provider.MethodPasskey), Recovery: hasMethod(methods, provider.MethodRecoveryCode)},
+					MFA: &mfaView{Token: tok, TOTP: hasMethod(methods, provider.MethodTOTP), Passkey: hasMethod(methods, provider.MethodPasskey),
+						Recovery: hasMethod(methods, provider.MethodRecoveryCode)},
 				})
 				return
 			}
@@ -215,7 +219,7 @@ func (s *server) accountMFA(r *http.Request, u provider.User) *mfaView {
 		s.log.WarnContext(r.Context(), "second factors not shown", "err", err)
 		return v
 	}
-	v.TOTP, v.CodesLeft = st.TOTP, st.RecoveryCodesLeft
+	v.TOTP, v.CodesLeft, v.Passkeys = st.TOTP, st.RecoveryCodesLeft, st.Passkeys
 	return v
 }
 

@@ -40,7 +40,7 @@ func TestPagesTOTP(t *testing.T) {
 			c := newPageClient(t, env)
 			c.signIn("ann@example.com", testPassword)
 			acct := c.get("/account")
-			pageWantBody(t, "account", acct, `id="security"`, `id="enable-totp"`, `<section id="passkeys"></section>`)
+			pageWantBody(t, "account", acct, `id="security"`, `id="enable-totp"`, `<section id="passkeys">`, `id="passkey-add-form"`)
 
 			wrong := c.submit("/account", "/account/totp", url.Values{"password": {"wrong password 12"}})
 			pageWantStatus(t, "enable with a wrong password", wrong, http.StatusUnauthorized)

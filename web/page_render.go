@@ -18,7 +18,7 @@ import (
 // The templates and the stylesheet are compiled into the binary, so a
 // deployment is one file and pages cannot drift from the code.
 //
-//go:embed templates/*.html static/style.css
+//go:embed templates/*.html static/style.css static/passkeys.js
 var pageFS embed.FS
 
 // pageNames are the templates, each rendered inside layout.html.
@@ -76,12 +76,22 @@ type pageData struct {
 	// MFA is what the second-factor parts show (page_mfa.go); never nil
 	// on the account page.
 	MFA *mfaView
+	// Passkeys is true when passkeys are on; Script is then the URL of
+	// passkeys.js on the pages that use it (login, mfa, account).
+	Passkeys bool
+	Script   string
 }
 
 // render writes the page with status. The page is rendered into a buffer
 // first so a template failure becomes a clean 500, never half a page.
 func (s *server) render(w http.ResponseWriter, r *http.Request, status int, name string, d pageData) {
 	d.CSSURL = "/static/style.css" + s.pages.tmpl.cssQuery
+	if s.cfg.Passkeys != nil {
+		d.Passkeys = true
+		if name == "login" || name == "mfa" || name == "account" {
+			d.Script = "/static/passkeys.js" + s.pages.js.query()
+		}
+	}
 	var buf bytes.Buffer
 	if err := s.pages.tmpl.byName[name].Execute(&buf, d); err != nil {
 		s.log.ErrorContext(r.Context(), "render page", "page", name, "err", err)
@@ -147,8 +157,11 @@ type staticFile struct {
 	modTime time.Time
 }
 
-func mustStylesheet() staticFile {
-	b, err := pageFS.ReadFile("static/style.css")
+func mustStylesheet() staticFile { return mustStatic("static/style.css") }
+
+// mustStatic loads an embedded asset and its content hash.
+func mustStatic(name string) staticFile {
+	b, err := pageFS.ReadFile(name)
 	if err != nil {
 		panic(err)
 	}
@@ -156,12 +169,25 @@ func mustStylesheet() staticFile {
 	return staticFile{body: b, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
 }
 
+// query is the "?v=<hash>" that links f by its content.
+func (f staticFile) query() string { return "?v=" + f.etag[1:13] }
+
 // serveCSS serves /static/style.css, cacheable for a year (immutable: the
 // pages link it with a content-hash query).
 func (p *pages) serveCSS(w http.ResponseWriter, r *http.Request) {
+	p.css.serve(w, r, "style.css", "text/css; charset=utf-8")
+}
+
+// serveJS serves /static/passkeys.js the same way: the pages' only
+// script, loaded from our origin (CSP script-src 'self').
+func (p *pages) serveJS(w http.ResponseWriter, r *http.Request) {
+	p.js.serve(w, r, "passkeys.js", "text/javascript; charset=utf-8")
+}
+
+func (f staticFile) serve(w http.ResponseWriter, r *http.Request, name, contentType string) {
 	h := w.Header()
-	h.Set("Content-Type", "text/css; charset=utf-8")
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "public, max-age=31536000, immutable")
-	h.Set("ETag", p.css.etag)
-	http.ServeContent(w, r, "style.css", p.css.modTime, bytes.NewReader(p.css.body))
+	h.Set("ETag", f.etag)
+	http.ServeContent(w, r, name, f.modTime, bytes.NewReader(f.body))
 }

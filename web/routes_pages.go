@@ -18,6 +18,7 @@ const maxFormBytes = 16 << 10
 type pages struct {
 	tmpl *pageTemplates
 	css  staticFile
+	js   staticFile // passkeys.js
 	cop  *http.CrossOriginProtection
 }
 
@@ -29,10 +30,13 @@ func (s *server) routesPages(r *mux.Router) {
 		return
 	}
 	css := mustStylesheet()
-	p := &pages{tmpl: mustParseTemplates(css), css: css, cop: http.NewCrossOriginProtection()}
+	p := &pages{tmpl: mustParseTemplates(css), css: css, js: mustStatic("static/passkeys.js"), cop: http.NewCrossOriginProtection()}
 	s.pages = p
 
 	r.HandleFunc("/static/style.css", p.serveCSS).Methods(http.MethodGet, http.MethodHead)
+	if s.cfg.Passkeys != nil {
+		r.HandleFunc("/static/passkeys.js", p.serveJS).Methods(http.MethodGet, http.MethodHead)
+	}
 
 	get := func(path string, h http.HandlerFunc) {
 		r.Handle(path, noStore(h)).Methods(http.MethodGet, http.MethodHead)
@@ -53,6 +57,7 @@ func (s *server) routesPages(r *mux.Router) {
 	form("/logout/all", s.postLogoutAll)
 	s.routesLifecyclePages(get, form) // password forms, delete account (page_lifecycle.go)
 	s.routesMFAPages(form)            // second factors (page_mfa.go)
+	s.routesPasskeyPages(form)        // passkeys (page_passkeys.go)
 }
 
 // isFormPost matches requests whose body is an HTML form of ours:

@@ -36,6 +36,10 @@ type Config struct {
 	// MFA owns second factors (SPEC §10): /login asks it for the second
 	// step, and /login/mfa and /mfa exist, when it is set.
 	MFA *provider.MFA
+	// Passkeys owns WebAuthn credentials (SPEC §10); nil (passkeys off)
+	// leaves /mfa/passkeys/*, /login/passkey/* and the pages' passkey
+	// buttons out. It needs MFA.
+	Passkeys *provider.Passkeys
 	// Clients registers OAuth clients (SPEC §5); nil leaves /clients out.
 	Clients *provider.Clients
 	// ClientAuth authenticates the calling client of the token endpoints,

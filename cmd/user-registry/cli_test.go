@@ -119,6 +119,9 @@ func TestCommandLineErrors(t *testing.T) {
 		// rather than letting it serve without the limit.
 		{"bad ip limit", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--limit-ip", "lots"}, 1, "--limit-ip"},
 		{"bad client limit", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--limit-client", "lots"}, 1, "--limit-client"},
+		// An RP ID must be a domain; an origin is scheme://host[:port] (SPEC §10).
+		{"ip rp id", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--webauthn-rp-id", "127.0.0.1"}, 1, "--webauthn-rp-id"},
+		{"origin with a path", nil, []string{"serve", "--addr", "127.0.0.1:0", dbArg, "--webauthn-origin", "https://id.example/login"}, 1, "--webauthn-origin"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,10 @@ package main
 import (
 	"flag"
 	"fmt"
+	"net"
 	"net/netip"
+	"net/url"
+	"strings"
 	"time"
 
 	"user-registry/keys"
@@ -62,6 +65,8 @@ type serveConfig struct {
 	LimitClient          string
 	AuditRetention       time.Duration
 	Audit                bool // record the audit trail (--audit)
+	WebAuthnRPID         string
+	WebAuthnOrigins      stringList
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -84,6 +89,8 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.LimitClient, "limit-client", "6000/1m", "token requests per client (N/DURATION, 0 = off)")
 	fs.DurationVar(&c.AuditRetention, "audit-retention", provider.DefaultAuditRetention, "how long audit events are kept")
 	fs.BoolVar(&c.Audit, "audit", true, "record the audit trail (false: record nothing new)")
+	fs.StringVar(&c.WebAuthnRPID, "webauthn-rp-id", "", "passkeys' relying party ID, a domain name (default the issuer's host; an IP-address issuer without it turns passkeys off)")
+	fs.Var(&c.WebAuthnOrigins, "webauthn-origin", "origin passkey responses may come from (repeatable; default the issuer's origin)")
 }
 
 // validate checks the durations: the key manager would silently replace a
@@ -124,8 +131,29 @@ func (c *serveConfig) validate() error {
 			return fmt.Errorf("%s: %v", name, err)
 		}
 	}
+	if err := validateWebAuthn(c.WebAuthnRPID, c.WebAuthnOrigins); err != nil {
+		return err
+	}
 	_, err := parseCIDRs(c.TrustedProxies)
 	return err
+}
+
+// validateWebAuthn checks --webauthn-rp-id (a domain name, never an IP
+// address) and each --webauthn-origin (scheme://host[:port], nothing
+// more: WebAuthn compares origins exactly).
+func validateWebAuthn(rpID string, origins []string) error {
+	if rpID != "" {
+		if net.ParseIP(rpID) != nil || strings.ContainsAny(rpID, ":/@ ") {
+			return fmt.Errorf("--webauthn-rp-id %q must be a domain name", rpID)
+		}
+	}
+	for _, o := range origins {
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return fmt.Errorf("--webauthn-origin %q must be an origin: scheme://host[:port]", o)
+		}
+	}
+	return nil
 }
 
 // parseCIDRs reads --trusted-proxies: comma separated CIDRs or addresses.

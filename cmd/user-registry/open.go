@@ -26,6 +26,7 @@ type ephemeral interface {
 	storage.NonceStore // DPoP proof jti, accepted once across nodes
 	storage.LogoutStore
 	storage.MFAChallengeStore
+	storage.PasskeyChallengeStore // WebAuthn ceremonies (SPEC §10)
 	storage.DeviceStore
 	Rate() storage.RateStore
 	Ping(ctx context.Context) error

@@ -275,9 +275,27 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	if mailer != nil {
 		mfaDeps.Mail = mailQueue
 	}
+	// Passkeys (SPEC §10): the RP ID and origins come from the flags or the
+	// issuer, never from a request; an IP-address issuer without
+	// --webauthn-rp-id turns them off, which is said once here.
+	rpID, origins, off := provider.PasskeyRPID(c.Issuer, c.WebAuthnRPID, c.WebAuthnOrigins)
+	if off != "" {
+		log.Warn("passkeys off", "reason", off)
+	} else {
+		mfaDeps.Passkeys = provider.PasskeyRecords{Store: db}
+	}
 	mfa, err := provider.NewMFA(mfaDeps)
 	if err != nil {
 		return nil, nil, err
+	}
+	var passkeys *provider.Passkeys
+	if off == "" {
+		passkeys, err = provider.NewPasskeys(provider.PasskeysDeps{Accounts: accounts, MFA: mfa, Store: db, Challenges: eph,
+			RPID: rpID, Origins: origins, RPName: mfaIssuer(c.Issuer), Audit: audit, Log: log})
+		if err != nil {
+			return nil, nil, err
+		}
+		log.Info("passkeys on", "rp_id", rpID, "origins", origins)
 	}
 	userAdmin, err := provider.NewUserAdmin(provider.UserAdminDeps{Users: db, Revocations: rev, Consents: eph, Audit: audit, Log: log, MFA: mfa})
 	if err != nil {
@@ -285,6 +303,7 @@ func wire(ctx context.Context, c *serveConfig, log *slog.Logger, db *sqlstore.St
 	}
 	return web.New(web.Config{
 		MFA:                mfa,
+		Passkeys:           passkeys,
 		Log:                log,
 		Ready:              map[string]web.Pinger{"database": db, "sessions": eph},
 		Issuer:             c.Issuer,

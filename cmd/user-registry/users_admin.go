@@ -96,7 +96,7 @@ func usersAdmin(ctx context.Context, c *storeConfig, pos []string, o usersOption
 	}
 	ua, err := provider.NewUserAdmin(provider.UserAdminDeps{
 		Users: db, Revocations: logouts.Revocations(eph), Consents: eph, Audit: audit, Log: log,
-		MFA: &provider.MFAAdmin{Store: db},
+		MFA: &provider.MFAAdmin{Store: db, Passkeys: provider.PasskeyRecords{Store: db}},
 	})
 	if err != nil {
 		return err

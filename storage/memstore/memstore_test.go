@@ -16,6 +16,7 @@ func TestConformance(t *testing.T) {
 				Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(),
 				Audit:  memstore.NewAudit(clock.Now),
 				Nonces: s, Federation: s, Logout: s, MFA: s, Challenges: s,
+				Passkeys: s, PasskeyChallenges: s,
 			}
 		})
 	})

@@ -67,6 +67,10 @@ type Store struct {
 	totp       map[string]storage.TOTPFactor   // by user ID
 	recovery   map[string]map[string]struct{}  // user ID → code hashes
 	challenges map[string]storage.MFAChallenge // by mfa_token hash
+
+	passkeys     map[string]storage.Passkey          // by our ID
+	passkeyCreds map[string]string                   // credential ID bytes → our ID
+	ceremonies   map[string]storage.PasskeyChallenge // WebAuthn ceremonies by key
 }
 
 // Option configures a Store.
@@ -104,6 +108,10 @@ func New(opts ...Option) *Store {
 		totp:        map[string]storage.TOTPFactor{},
 		recovery:    map[string]map[string]struct{}{},
 		challenges:  map[string]storage.MFAChallenge{},
+
+		passkeys:     map[string]storage.Passkey{},
+		passkeyCreds: map[string]string{},
+		ceremonies:   map[string]storage.PasskeyChallenge{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -143,6 +151,11 @@ func (s *Store) wrote(now time.Time) {
 	for h, v := range s.challenges {
 		if !live(v.ExpiresAt, now) {
 			delete(s.challenges, h)
+		}
+	}
+	for k, v := range s.ceremonies {
+		if !live(v.ExpiresAt, now) {
+			delete(s.ceremonies, k)
 		}
 	}
 	for uid, m := range s.consents {

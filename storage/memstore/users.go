@@ -104,6 +104,7 @@ func (s *Store) DeleteUser(_ context.Context, id string) error {
 	delete(s.emails, u.EmailCanonical)
 	delete(s.totp, id)
 	delete(s.recovery, id)
+	s.deletePasskeys(id)
 	return nil
 }
 

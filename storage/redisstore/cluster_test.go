@@ -37,7 +37,7 @@ func TestConformanceCluster(t *testing.T) {
 				_ = s.Close()
 				cleanClusterPrefix(t, addrs, prefix)
 			})
-			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s, Logout: s, Challenges: s}
+			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s, Logout: s, Challenges: s, PasskeyChallenges: s}
 		})
 	})
 }

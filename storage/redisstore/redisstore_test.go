@@ -82,7 +82,7 @@ func TestConformance(t *testing.T) {
 		testURL(t)
 		storagetest.Run(t, func(t *testing.T, clock *storagetest.Clock) storagetest.Stores {
 			s, _ := openTest(t, clock.Now)
-			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s, Logout: s, Challenges: s}
+			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s, Logout: s, Challenges: s, PasskeyChallenges: s}
 		})
 	})
 }
@@ -118,6 +118,9 @@ func TestRealTTL(t *testing.T) {
 		{"once:n1", func() error { _, err := s.UseOnce(ctx, "n1", exp); return err }, exp},
 		{"par:p1", func() error {
 			return s.SavePushedRequest(ctx, storage.PushedRequest{Hash: "p1", ClientID: "cl", ExpiresAt: exp})
+		}, exp},
+		{"pkc:pklogin:k1", func() error {
+			return s.SavePasskeyChallenge(ctx, storage.PasskeyChallenge{Key: "pklogin:k1", Session: []byte{0}, ExpiresAt: exp})
 		}, exp},
 	}
 	for _, w := range writes {

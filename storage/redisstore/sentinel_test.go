@@ -32,7 +32,7 @@ func TestConformanceSentinel(t *testing.T) {
 				t.Fatalf("Open through sentinel: %v", err)
 			}
 			t.Cleanup(func() { _ = s.Close() })
-			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s, Logout: s, Challenges: s}
+			return storagetest.Stores{Sessions: s, Refresh: s, Revocations: s, Rate: s.Rate(), Nonces: s, Logout: s, Challenges: s, PasskeyChallenges: s}
 		})
 	})
 }

@@ -153,7 +153,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		// exactly, as in every other backend.
 		db = db.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin")
 	}
-	models := []any{&userRow{}, &domainRow{}, &clientRow{}, &keyRow{}, &auditRow{}, &trustRow{}, &totpRow{}, &recoveryRow{}}
+	models := []any{&userRow{}, &domainRow{}, &clientRow{}, &keyRow{}, &auditRow{}, &trustRow{}, &totpRow{}, &recoveryRow{}, &passkeyRow{}}
 	// AutoMigrate checks for a table, then creates it: a process starting
 	// at the same moment may create it in between ("already exists"). Each
 	// such failure means one more table now exists, so a bounded number of

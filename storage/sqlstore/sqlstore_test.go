@@ -44,7 +44,7 @@ func openSQLite(t *testing.T, path string, clock *storagetest.Clock) *sqlstore.S
 }
 
 func stores(s *sqlstore.Store) storagetest.Stores {
-	return storagetest.Stores{Users: s, Domains: s, Clients: s, Keys: s, Audit: s, Federation: s, MFA: s}
+	return storagetest.Stores{Users: s, Domains: s, Clients: s, Keys: s, Audit: s, Federation: s, MFA: s, Passkeys: s}
 }
 
 func TestConformance(t *testing.T) {

@@ -129,6 +129,9 @@ func (s *Store) DeleteUser(ctx context.Context, id string) error {
 	if err := s.DeleteRecoveryCodes(ctx, id); err != nil {
 		return err
 	}
+	if err := s.DeletePasskeys(ctx, id); err != nil {
+		return err
+	}
 	if err := s.DeleteTOTP(ctx, id); err != nil && !errors.Is(err, storage.ErrNotFound) {
 		return err
 	}

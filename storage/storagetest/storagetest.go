@@ -25,6 +25,9 @@ type Stores struct {
 	MFA         storage.MFAStore
 	Challenges  storage.MFAChallengeStore
 
+	Passkeys          storage.PasskeyStore
+	PasskeyChallenges storage.PasskeyChallengeStore
+
 	// Clock is the clock the ephemeral stores were built with (their Now),
 	// so expiry is tested by advancing it rather than sleeping. Backends
 	// that also set a real TTL (Redis) check it in their own tests.
@@ -84,6 +87,10 @@ func Run(t *testing.T, newStores func(t *testing.T, clock *Clock) Stores) {
 		{"logout", testLogout, func(s Stores) bool { return s.Logout != nil }},
 		{"mfa", testMFA, func(s Stores) bool { return s.MFA != nil }},
 		{"mfa-challenges", testMFAChallenges, func(s Stores) bool { return s.Challenges != nil }},
+		{"passkeys", testPasskeys, func(s Stores) bool { return s.Passkeys != nil }},
+		// DeleteUser takes the passkeys: a backend holding both stores.
+		{"passkeys/deleted-with-user", testPasskeysDeletedWithUser, func(s Stores) bool { return s.Passkeys != nil && s.Users != nil }},
+		{"passkey-challenges", testPasskeyChallenges, func(s Stores) bool { return s.PasskeyChallenges != nil }},
 	}
 	for _, g := range auditGroups {
 		groups = append(groups, struct {
