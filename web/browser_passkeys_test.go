@@ -42,19 +42,7 @@ func TestBrowserPasskeys(t *testing.T) {
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
-	do("virtual authenticator", chromedp.Navigate("about:blank"), chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := cdp.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
-			return err
-		}
-		_, err := cdp.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
-			Options: &webauthn.VirtualAuthenticatorOptions{
-				Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
-				Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
-				IsUserVerified: true, AutomaticPresenceSimulation: true,
-			},
-		})
-		return err
-	}))
+	do("virtual authenticator", chromedp.Navigate("about:blank"), virtualAuthenticator())
 
 	do("sign in with the password",
 		chromedp.Navigate(base+"/login"),
@@ -99,4 +87,23 @@ func TestBrowserPasskeys(t *testing.T) {
 	if got := read("email", chromedp.Text(css("#account-email"))); got != email {
 		t.Fatalf("signed in as %q", got)
 	}
+}
+
+// virtualAuthenticator enables CDP WebAuthn on the page and adds a platform
+// authenticator that holds resident keys and verifies its user without
+// asking.
+func virtualAuthenticator() chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, webauthn.Enable, webauthn.EnableParams{}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, webauthn.AddVirtualAuthenticator, webauthn.AddVirtualAuthenticatorParams{
+			Options: &webauthn.VirtualAuthenticatorOptions{
+				Protocol: webauthn.AuthenticatorProtocolCtap2, Ctap2version: webauthn.Ctap2versionCtap21,
+				Transport: webauthn.AuthenticatorTransportInternal, HasResidentKey: true, HasUserVerification: true,
+				IsUserVerified: true, AutomaticPresenceSimulation: true,
+			},
+		})
+		return err
+	})
 }
