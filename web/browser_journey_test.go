@@ -20,21 +20,7 @@ func TestBrowserSecondFactorJourney(t *testing.T) {
 	const email, phone = "journey.user@example.com", "+14155550123"
 	_, port, _ := net.SplitHostPort(env.Server.Listener.Addr().String())
 	base := "http://localhost:" + port
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	read := func(what string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		return v
-	}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	do, read := browserSteps(t, ctx)
 	signedInAs := func(what string) {
 		t.Helper()
 		if got := read(what, chromedp.Text(css("#account-email"))); got != email {

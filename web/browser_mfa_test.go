@@ -18,21 +18,7 @@ func TestBrowserTOTP(t *testing.T) {
 	const email = "totp.user@example.com"
 	pageCreateUser(t, env, email, pagePassword)
 	base := env.Server.URL
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	read := func(what string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		return v
-	}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	do, read := browserSteps(t, ctx)
 	signIn := func() {
 		t.Helper()
 		do("sign in",

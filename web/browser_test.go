@@ -30,27 +30,13 @@ func TestBrowserFlow(t *testing.T) {
 	base := env.Server.URL
 	// do runs steps that return nothing; read runs one that returns a
 	// value. Both stop the test with the step's name on failure.
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
-	read := func(what string, a chromedp.Action[string]) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, a)
-		if err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-		return v
-	}
+	do, read := browserSteps(t, ctx)
 	want := func(what, got, sub string) {
 		t.Helper()
 		if !strings.Contains(got, sub) {
 			t.Errorf("%s = %q, want %q", what, got, sub)
 		}
 	}
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
 
 	// The login page; the stylesheet loaded under the CSP (the card has
 	// its rounded corners).
@@ -154,3 +140,27 @@ func newChromium(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Con
 	t.Cleanup(cancelTab)
 	return ctx
 }
+
+// browserSteps returns the step runners of a browser test in the tab ctx:
+// do runs actions and fails the test naming what when one fails; read
+// returns what an action reads, failing the same way.
+func browserSteps(t *testing.T, ctx context.Context) (do func(what string, steps ...chromedp.Action[chromedp.Void]), read func(what string, a chromedp.Action[string]) string) {
+	do = func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	read = func(what string, a chromedp.Action[string]) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, a)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return v
+	}
+	return do, read
+}
+
+// css names the element a selector picks.
+func css(s string) chromedp.CSS { return chromedp.CSS(s) }

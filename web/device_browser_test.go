@@ -133,13 +133,7 @@ func TestBrowserDeviceFlow(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			e, id := cliDeviceEnv(t, backend)
 			cli := startCLI(t, e.Server.URL, id)
-			css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-			do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-				t.Helper()
-				if err := chromedp.Do(ctx, steps...); err != nil {
-					t.Fatalf("%s: %v", what, err)
-				}
-			}
+			do, _ := browserSteps(t, ctx)
 			typed := cli.auth.UserCode[:4] + cli.auth.UserCode[5:]
 			do("enter the code",
 				chromedp.Navigate(cli.auth.VerificationURI),

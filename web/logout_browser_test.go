@@ -115,13 +115,7 @@ func TestBrowserRPInitiatedLogout(t *testing.T) {
 		PostLogoutRedirectURIs: []string{app.URL + "/bye"}, BackchannelLogoutURI: rcv.URL})
 	configure(id, secret)
 
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	do, _ := browserSteps(t, ctx)
 	do("app login → our login form", chromedp.Navigate(app.URL+"/login"), chromedp.WaitVisible(css("#login-form")))
 	do("sign in → consent",
 		chromedp.SendKeys(css("#email"), e.email),

@@ -31,13 +31,7 @@ func TestBrowserCodeFlow(t *testing.T) {
 	params := authParams(id, redirect, v)
 	params.Set("state", "br state/+")
 
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	do, _ := browserSteps(t, ctx)
 	do("authorize → login", chromedp.Navigate(e.Server.URL+authorizePath(params)), chromedp.WaitVisible(css("#login-form")))
 	do("sign in → consent",
 		chromedp.SendKeys(css("#email"), e.email),

@@ -32,13 +32,7 @@ func TestBrowserPARFlow(t *testing.T) {
 	v, _ := pkce()
 	params := authParams(id, redirect, v)
 	params.Set("state", "par state/+")
-	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
-	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, steps...); err != nil {
-			t.Fatalf("%s: %v", what, err)
-		}
-	}
+	do, _ := browserSteps(t, ctx)
 	callback := func() url.Values {
 		t.Helper()
 		loc, err := chromedp.Run(ctx, chromedp.Location())
