@@ -1,10 +1,6 @@
 package provider_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"slices"
@@ -13,6 +9,7 @@ import (
 	"github.com/descope/virtualwebauthn"
 
 	"user-registry/provider"
+	"user-registry/provider/passkeytest"
 	"user-registry/storage"
 )
 
@@ -53,25 +50,10 @@ type softKey struct {
 
 func newSoftKey(t testing.TB) *softKey {
 	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		// virtualwebauthn encodes the coordinates with big.Int.Bytes,
-		// which drops leading zero bytes: draw such a key again.
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &softKey{
-			rp:   virtualwebauthn.RelyingParty{ID: "registry.test", Name: "registry.test", Origin: "https://registry.test"},
-			auth: virtualwebauthn.NewAuthenticator(),
-			cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der),
-		}
+	return &softKey{
+		rp:   virtualwebauthn.RelyingParty{ID: "registry.test", Name: "registry.test", Origin: "https://registry.test"},
+		auth: virtualwebauthn.NewAuthenticator(),
+		cred: passkeytest.Credential(t),
 	}
 }
 

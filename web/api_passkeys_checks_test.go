@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"user-registry/provider"
+	"user-registry/provider/passkeytest"
 	"user-registry/storage"
 )
 
@@ -92,7 +93,7 @@ func TestPasskeyRefusals(t *testing.T) {
 		}, 401, signIn},
 		{"signed by another key", func(t *testing.T, key *softKey, _ string) apiResp {
 			forged := *key
-			forged.cred = newSoftCredential(t)
+			forged.cred = passkeytest.Credential(t)
 			forged.cred.ID = key.cred.ID
 			return passkeySignIn(t, h, &forged, "")
 		}, 401, signIn},

@@ -1,14 +1,12 @@
 package web
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"testing"
+
+	"user-registry/provider/passkeytest"
 
 	"github.com/descope/virtualwebauthn"
 )
@@ -33,31 +31,8 @@ func newSoftKey(t testing.TB, env *testEnv) *softKey {
 	return &softKey{
 		rp:       virtualwebauthn.RelyingParty{ID: "localhost", Name: "registry.test", Origin: originOf(t, env.Config.Issuer)},
 		auth:     virtualwebauthn.NewAuthenticatorWithOptions(virtualwebauthn.AuthenticatorOptions{BackupEligible: true}),
-		cred:     newSoftCredential(t),
+		cred:     passkeytest.Credential(t),
 		counting: true,
-	}
-}
-
-// newSoftCredential makes an ES256 credential whose public coordinates
-// are each 32 bytes long. virtualwebauthn encodes X and Y with
-// big.Int.Bytes, which drops leading zero bytes, so about one key in 128
-// would carry a 31-byte coordinate that WebAuthn libraries rightly refuse;
-// such keys are drawn again instead of letting the test flake.
-func newSoftCredential(t testing.TB) virtualwebauthn.Credential {
-	t.Helper()
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der)
 	}
 }
 

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
 	"path/filepath"
 	"slices"
@@ -16,6 +12,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
+	"user-registry/provider/passkeytest"
 	"user-registry/storage/sqlstore/sqltest"
 )
 
@@ -29,26 +26,10 @@ type softPasskey struct {
 
 func newSoftPasskey(t *testing.T, rpID, origin string) *softPasskey {
 	t.Helper()
-	// virtualwebauthn writes the key's coordinates with big.Int.Bytes,
-	// which drops leading zero bytes (about one key in 128); such a key is
-	// drawn again rather than letting the test flake.
-	for {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(k.X.Bytes()) != 32 || len(k.Y.Bytes()) != 32 {
-			continue
-		}
-		der, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &softPasskey{
-			rp:   virtualwebauthn.RelyingParty{ID: rpID, Name: rpID, Origin: origin},
-			auth: virtualwebauthn.NewAuthenticator(),
-			cred: virtualwebauthn.NewCredentialWithImportedKey(virtualwebauthn.KeyTypeEC2, der),
-		}
+	return &softPasskey{
+		rp:   virtualwebauthn.RelyingParty{ID: rpID, Name: rpID, Origin: origin},
+		auth: virtualwebauthn.NewAuthenticator(),
+		cred: passkeytest.Credential(t),
 	}
 }
 
